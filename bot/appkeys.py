@@ -1,0 +1,14 @@
+"""Typed keys for what the application holds; handlers read `request.app[KEY]`, never globals."""
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+from wechatpy.crypto import WeChatCrypto
+
+from bot.config import Config
+from bot.services import Services
+
+CONFIG = web.AppKey("config", Config)
+SERVICES = web.AppKey("services", Services)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+CRYPTO = web.AppKey("crypto", WeChatCrypto)

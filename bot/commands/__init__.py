@@ -1,0 +1,1 @@
+"""The `xinzhan` sub-commands that belong to the service shell."""

@@ -1,0 +1,106 @@
+"""Service configuration, read once from XZ_* environment variables.
+
+Every setting is validated here so a bad deployment fails at start with one line naming the
+variable, instead of failing later on a resident's message.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    wechat_token: str
+    wechat_aes_key: str  # empty = plain mode
+    wechat_appid: str
+    wechat_secret: str
+    wechat_api_base: str = REAL_WECHAT_API
+    database_url: str = "sqlite+aiosqlite:///var/xinzhan.db"
+    redis_url: str = ""  # empty = embedded fakeredis (demo and tests only)
+    host: str = "0.0.0.0"
+    port: int = 8080
+    workers: int = 1
+    reply_deadline: float = 4.0  # seconds; the platform gives up at 5
+    replay_window: int = 300  # seconds a signed timestamp stays acceptable
+    public_url: str = ""  # base URL residents' links point to (charts, records)
+    demo_password: str = ""
+    cookie_secure: bool = False
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.wechat_aes_key)
+
+    def with_(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required but not set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def validate_aes_key(name: str, key: str) -> str:
+    """An EncodingAESKey is 43 base64 characters that decode (with '=') to 32 bytes."""
+    if not key:
+        return key
+    try:
+        decoded = base64.b64decode(key + "=", validate=True)
+    except binascii.Error:
+        decoded = b""
+    if len(key) != 43 or len(decoded) != 32:
+        raise ConfigError(f"{name} must be the 43-character EncodingAESKey from the WeChat platform")
+    return key
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or default
+    if value and not value.startswith(schemes):
+        raise ConfigError(f"{name} must start with one of {', '.join(schemes)}, got {value!r}")
+    return value
+
+
+def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from the environment; `defaults` fills unset variables (the demo)."""
+    merged = dict(defaults or {})
+    merged.update({k: v for k, v in (os.environ if env is None else env).items() if v != ""})
+    return Config(
+        wechat_token=_require(merged, "XZ_WECHAT_TOKEN"),
+        wechat_aes_key=validate_aes_key("XZ_WECHAT_AES_KEY", merged.get("XZ_WECHAT_AES_KEY", "").strip()),
+        wechat_appid=_require(merged, "XZ_WECHAT_APPID"),
+        wechat_secret=_require(merged, "XZ_WECHAT_SECRET"),
+        wechat_api_base=_url(merged, "XZ_WECHAT_API_BASE", REAL_WECHAT_API, ("http://", "https://")).rstrip("/"),
+        database_url=_url(merged, "XZ_DATABASE_URL", "sqlite+aiosqlite:///var/xinzhan.db",
+                          ("sqlite+aiosqlite://", "postgresql+asyncpg://")),
+        redis_url=_url(merged, "XZ_REDIS_URL", "", ("redis://", "rediss://", "unix://")),
+        host=merged.get("XZ_HOST", "0.0.0.0").strip() or "0.0.0.0",
+        port=_int(merged, "XZ_PORT", 8080, 1, 65535),
+        workers=_int(merged, "XZ_WORKERS", 1, 1, 64),
+        public_url=_url(merged, "XZ_PUBLIC_URL", "", ("http://", "https://")).rstrip("/"),
+        demo_password=merged.get("XZ_DEMO_PASSWORD", ""),
+        cookie_secure=merged.get("XZ_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+    )

@@ -1,0 +1,74 @@
+"""Residents and the transcript: every message in or out, bot or human."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, utcnow
+
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh-Hans")
+    area: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(64), default="")
+    scene: Mapped[str] = mapped_column(String(64), default="")  # QR scene they subscribed with
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    subscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    tags: Mapped[list["ResidentTag"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class ResidentTag(Base):
+    """A tag such as a population group, station or opt-out; a table so audiences can query it."""
+
+    __tablename__ = "resident_tags"
+    __table_args__ = (UniqueConstraint("resident_id", "tag"), Index("ix_resident_tags_tag", "tag"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(64))
+
+
+class Conversation(Base):
+    """A run of messages with one resident; a new one starts after a long silence."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_resident_last", "resident_id", "last_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    max_risk: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_time", "conversation_id", "created_at"),
+        Index("ix_messages_resident_time", "resident_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))  # in / out
+    sender: Mapped[str] = mapped_column(String(16))  # resident / bot / counsellor / system
+    kind: Mapped[str] = mapped_column(String(32))  # text, voice, location, event:subscribe, news, ...
+    content: Mapped[str] = mapped_column(Text, default="")
+    platform_msg_id: Mapped[str] = mapped_column(String(64), default="")
+    delivery: Mapped[str] = mapped_column(String(16), default="")  # passive / cs / failed / held
+    error: Mapped[str] = mapped_column(String(255), default="")
+    author_id: Mapped[int | None] = mapped_column(BigId)  # staff user who wrote it, if any
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,34 @@
+"""The core services one worker holds, created once at start and shared by every request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Config
+from bot.messenger import Messenger
+from bot.pipeline import Pipeline
+from bot.stores.cs_window import CsWindow
+from bot.stores.dedup import DedupStore
+from bot.stores.locks import ResidentLocks
+from bot.stores.state import StateStore
+from bot.tasks import TaskSet
+from bot.transcript import Transcript
+from bot.wechat.api import WeChatAPI
+
+
+@dataclass
+class Services:
+    config: Config
+    db: async_sessionmaker[AsyncSession]
+    redis: aioredis.Redis
+    api: WeChatAPI
+    transcript: Transcript
+    messenger: Messenger
+    states: StateStore
+    locks: ResidentLocks
+    dedup: DedupStore
+    cs_window: CsWindow
+    pipeline: Pipeline
+    tasks: TaskSet

@@ -1,0 +1,1 @@
+"""Small stores: the only code that knows Redis key names."""

@@ -1,0 +1,1 @@
+"""The WeChat transport: the inbound webhook and the outbound API client."""

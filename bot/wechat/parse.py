@@ -1,0 +1,81 @@
+"""Turn the platform's XML into an Inbound, refusing anything that is not a well-formed message.
+
+defusedxml refuses DOCTYPEs and entities (billion laughs, external entities) before wechatpy,
+which does the actual WeChat field mapping, ever sees the text.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+from wechatpy import parse_message
+
+from bot.values import Inbound
+
+REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+
+
+class BadMessage(ValueError):
+    """The body is not a message we can accept; the reason never includes its content."""
+
+
+def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
+    try:
+        root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise BadMessage("xml with doctype or entities") from None
+    except ParseError:
+        raise BadMessage("not well-formed xml") from None
+    if root.tag != "xml":
+        raise BadMessage("root element is not <xml>")
+    for name in required:
+        if not (root.findtext(name) or "").strip():
+            raise BadMessage(f"missing field {name}")
+    if "CreateTime" in required and not (root.findtext("CreateTime") or "").strip().isdigit():
+        raise BadMessage("CreateTime is not a number")
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_inbound(text: str) -> Inbound:
+    """Validate and parse; events are normalised to lower-case names."""
+    check_xml(text)
+    msg = parse_message(text)
+    raw = msg._data  # wechatpy keeps the parsed fields; unknown types still carry them
+    received = datetime.fromtimestamp(int(raw["CreateTime"]), tz=timezone.utc)
+    base = dict(openid=raw["FromUserName"], account=raw["ToUserName"], received_at=received,
+                msg_id=str(raw.get("MsgId") or ""))
+    kind = raw["MsgType"].lower()
+    if kind == "event":
+        event = (raw.get("Event") or "").lower()
+        if event == "subscribe_scan":  # wechatpy's name for a subscribe through a QR code
+            event = "subscribe"
+        key = raw.get("EventKey") or ""
+        if isinstance(key, str) and key.startswith("qrscene_"):
+            key = key[len("qrscene_"):]
+        return Inbound(kind="event", event=event, event_key=key if isinstance(key, str) else "",
+                       latitude=_float(raw.get("Latitude")), longitude=_float(raw.get("Longitude")),
+                       status=str(raw.get("Status") or ""), **base)
+    if kind == "text":
+        return Inbound(kind=kind, text=raw.get("Content") or "", **base)
+    if kind == "voice":
+        return Inbound(kind=kind, text=raw.get("Recognition") or "", media_id=raw.get("MediaId") or "", **base)
+    if kind == "location":
+        return Inbound(kind=kind, latitude=_float(raw.get("Location_X")), longitude=_float(raw.get("Location_Y")),
+                       label=raw.get("Label") or "", **base)
+    if kind == "link":
+        return Inbound(kind=kind, label=raw.get("Title") or "", url=raw.get("Url") or "", **base)
+    return Inbound(kind=kind, media_id=raw.get("MediaId") or "", **base)
+
+
+def dedup_key(inbound: Inbound) -> str:
+    """Messages carry MsgId; events do not, so they are keyed on sender, time and event."""
+    if inbound.msg_id:
+        return f"m:{inbound.msg_id}"
+    return f"e:{inbound.openid}:{int(inbound.received_at.timestamp())}:{inbound.event}"

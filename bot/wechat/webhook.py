@@ -1,0 +1,114 @@
+"""`/wechat`: verify, decrypt, parse, de-duplicate, run the turn, answer within the deadline.
+
+Every failure of the sender's making is a 4xx decided in microseconds, logged without content;
+every message we accept gets 200 with a reply or `success`, never a 500.
+"""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+from bot import metrics
+from bot.appkeys import CONFIG, CRYPTO, SERVICES
+from bot.turn import turn_with_deadline
+from bot.wechat import replies
+from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
+from bot.wechat.security import signature_ok, timestamp_fresh
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+SUCCESS = "success"
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    metrics.REQUESTS.labels(outcome=f"refused_{status}").inc()
+    log.info("webhook request refused", extra={"status": status, "reason": reason})
+    return web.Response(status=status, text=reason)
+
+
+def _authentic(request: web.Request) -> web.Response | None:
+    config = request.app[CONFIG]
+    q = request.query
+    if not signature_ok(config.wechat_token, q.get("timestamp", ""), q.get("nonce", ""), q.get("signature", "")):
+        return _refuse(403, "bad signature")
+    if not timestamp_fresh(q.get("timestamp", ""), config.replay_window):
+        return _refuse(403, "stale timestamp")
+    return None
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    """The platform's URL check: echo `echostr` when the signature is ours."""
+    return _authentic(request) or web.Response(text=request.query.get("echostr", ""))
+
+
+async def _read_body(request: web.Request) -> str:
+    if (request.content_length or 0) > MAX_BODY:
+        raise BadMessage("body too large")
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise BadMessage("body too large")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadMessage("body is not valid UTF-8") from None
+
+
+def _decrypt(request: web.Request, body: str) -> str:
+    crypto = request.app.get(CRYPTO)
+    if crypto is None:
+        raise BadMessage("encrypted message but no AES key configured")
+    q = request.query
+    check_xml(body, required=("Encrypt",))  # the envelope must be as safe as the message
+    return crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+
+
+async def receive(request: web.Request) -> web.Response:
+    refused = _authentic(request)
+    if refused:
+        return refused
+    encrypted = request.query.get("encrypt_type", "raw") == "aes"
+    try:
+        text = await _read_body(request)
+        if encrypted:
+            text = _decrypt(request, text)
+        inbound = to_inbound(text)
+    except BadMessage as exc:
+        return _refuse(413 if "too large" in str(exc) else 400, str(exc))
+    except (InvalidSignatureException, InvalidAppIdException):
+        return _refuse(403, "bad message signature")
+    except Exception as exc:  # undecryptable or malformed envelope
+        return _refuse(400, f"unreadable message ({type(exc).__name__})")
+
+    services = request.app[SERVICES]
+    key = dedup_key(inbound)
+    claim = await services.dedup.claim(key)
+    if not claim.first:
+        metrics.DEDUP_HITS.inc()
+        answer = claim.answer or await services.dedup.wait_answer(key, services.config.reply_deadline)
+        return _answer(answer or SUCCESS, "retry")
+
+    try:
+        reply = await turn_with_deadline(services, inbound)
+    except Exception:
+        log.exception("turn failed")
+        reply = None
+    xml = SUCCESS
+    if reply is not None:
+        xml = replies.render(reply, to_openid=inbound.openid, from_account=inbound.account)
+        if encrypted:
+            xml = request.app[CRYPTO].encrypt_message(xml, request.query.get("nonce", ""))
+    await services.dedup.finish(key, xml)
+    return _answer(xml, "reply" if reply else "success")
+
+
+def _answer(body: str, outcome: str) -> web.Response:
+    metrics.REQUESTS.labels(outcome=outcome).inc()
+    return web.Response(text=body, content_type="text/plain" if body == SUCCESS else "application/xml")
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/wechat", verify_url)
+    app.router.add_post("/wechat", receive)

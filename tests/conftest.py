@@ -1,0 +1,124 @@
+"""Test settings: embedded SQLite + fakeredis by default; real PostgreSQL and Redis when
+XZ_TEST_DATABASE_URL / XZ_TEST_REDIS_URL are set (CI sets both). The tests get their own
+PostgreSQL database (created here) and their own Redis database number.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import create_app
+from bot.appkeys import SERVICES
+from bot.config import load_config
+from bot.db import load_models
+from bot.migrate import upgrade
+from bot.mock_wechat.app import MOCK_STATE, create_mock_app
+from tests.platform import Platform
+
+REAL_DB = os.environ.get("XZ_TEST_DATABASE_URL", "")
+REAL_REDIS = os.environ.get("XZ_TEST_REDIS_URL", "")
+TEST_DB_NAME = "xinzhan_test"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APPID = "wxtest000000000001"
+SECRET = "test-secret"
+
+needs_real_redis = pytest.mark.skipif(not REAL_REDIS, reason="needs a real Redis server: set XZ_TEST_REDIS_URL")
+needs_real_db = pytest.mark.skipif(not REAL_DB, reason="needs a real PostgreSQL: set XZ_TEST_DATABASE_URL")
+
+
+async def _recreate_pg_database(admin_url: str) -> str:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB_NAME} WITH (FORCE)"))
+        await conn.execute(text(f"CREATE DATABASE {TEST_DB_NAME}"))
+    await engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + TEST_DB_NAME
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One migrated database for the session; tests empty it between them."""
+    if REAL_DB:
+        url = asyncio.run(_recreate_pg_database(REAL_DB))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+async def empty_database(url: str) -> None:
+    tables = list(reversed(load_models().sorted_tables))
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            await conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(table.delete())
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_database(database_url) -> str:
+    await empty_database(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def mock_wechat(aiohttp_server):
+    server = await aiohttp_server(create_mock_app(APPID, SECRET))
+    server.state = server.app[MOCK_STATE]
+    return server
+
+
+def make_config(database_url: str, api_base: str, **overrides):
+    env = {
+        "XZ_WECHAT_TOKEN": "test-token",
+        "XZ_WECHAT_APPID": APPID,
+        "XZ_WECHAT_SECRET": SECRET,
+        "XZ_WECHAT_API_BASE": api_base,
+        "XZ_DATABASE_URL": database_url,
+        "XZ_REDIS_URL": REAL_REDIS,
+    }
+    env.update(overrides)
+    return load_config(env)
+
+
+@pytest.fixture(params=["plain"])
+def aes_key(request) -> str:
+    return AES_KEY if request.param != "plain" else ""
+
+
+@pytest.fixture
+async def app_config(clean_database, mock_wechat, aes_key):
+    return make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"), XZ_WECHAT_AES_KEY=aes_key)
+
+
+@pytest.fixture
+async def client(aiohttp_client, app_config):
+    app = create_app(app_config)
+    test_client = await aiohttp_client(app)
+    await app[SERVICES].redis.flushdb()
+    return test_client
+
+
+@pytest.fixture
+def services(client):
+    return client.server.app[SERVICES]
+
+
+@pytest.fixture
+def platform(client, app_config) -> Platform:
+    return Platform(client, app_config)
+
+
+async def settle(services, timeout: float = 5.0) -> None:
+    """Wait for the turns' background work (customer-service sends, transcript writes) to finish."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(services.tasks) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
