@@ -1,0 +1,52 @@
+"""Configuration fails at start with one line naming the variable."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+GOOD = {"XZ_WECHAT_TOKEN": "t", "XZ_WECHAT_APPID": "wx1", "XZ_WECHAT_SECRET": "s"}
+
+
+@pytest.mark.parametrize("missing", ["XZ_WECHAT_TOKEN", "XZ_WECHAT_APPID", "XZ_WECHAT_SECRET"])
+def test_missing_required_setting_names_the_variable(missing):
+    env = {k: v for k, v in GOOD.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_config(env)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("XZ_WECHAT_AES_KEY", "too-short"),
+    ("XZ_PORT", "eighty"),
+    ("XZ_PORT", "70000"),
+    ("XZ_WORKERS", "0"),
+    ("XZ_DATABASE_URL", "mysql://x/y"),
+    ("XZ_REDIS_URL", "http://localhost"),
+    ("XZ_WECHAT_API_BASE", "ftp://x"),
+])
+def test_invalid_setting_names_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config({**GOOD, name: value})
+
+
+def test_defaults_are_plain_mode_real_api_and_embedded_redis():
+    config = load_config(GOOD)
+    assert not config.encrypted and config.wechat_api_base == "https://api.weixin.qq.com"
+    assert config.redis_url == "" and config.port == 8080
+
+
+def test_cli_reports_bad_configuration_in_one_line_without_traceback():
+    env = {"PATH": "/usr/bin:/bin", **GOOD, "XZ_PORT": "not-a-port"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "xinzhan: configuration error: XZ_PORT must be a whole number, got 'not-a-port'"]
+
+
+def test_several_workers_need_a_real_redis():
+    env = {"PATH": "/usr/bin:/bin", **GOOD, "XZ_WORKERS": "2"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2 and "XZ_REDIS_URL" in result.stderr and "Traceback" not in result.stderr
