@@ -2,9 +2,8 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
+from bot.db import load_models, make_engine
 
-from bot.db import load_models
 
 target_metadata = load_models()
 
@@ -17,7 +16,7 @@ def _configure(connection) -> None:
 
 
 async def _run() -> None:
-    engine = create_async_engine(context.config.attributes["database_url"])
+    engine = make_engine(context.config.attributes["database_url"])
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
         await connection.commit()
