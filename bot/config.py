@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass, replace
 from typing import Mapping
@@ -35,6 +37,7 @@ class Config:
     public_url: str = ""  # base URL residents' links point to (charts, records)
     demo_password: str = ""
     cookie_secure: bool = False
+    secret_key: str = ""  # signs sessions, CSRF tokens and links sent to residents
 
     @property
     def encrypted(self) -> bool:
@@ -103,4 +106,13 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         public_url=_url(merged, "XZ_PUBLIC_URL", "", ("http://", "https://")).rstrip("/"),
         demo_password=merged.get("XZ_DEMO_PASSWORD", ""),
         cookie_secure=merged.get("XZ_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        secret_key=_secret_key(merged),
     )
+
+
+def _secret_key(env: Mapping[str, str]) -> str:
+    """XZ_SECRET_KEY, or one derived from the AppSecret so a small deployment needs one secret less."""
+    key = env.get("XZ_SECRET_KEY", "").strip()
+    if key and len(key) < 32:
+        raise ConfigError("XZ_SECRET_KEY must be at least 32 characters")
+    return key or hmac.new(env["XZ_WECHAT_SECRET"].encode(), b"xinzhan-secret-key", hashlib.sha256).hexdigest()
