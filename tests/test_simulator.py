@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
+from bot.config import REAL_WECHAT_API
 from bot.models import Message, Resident
 from bot.simulator import wire
 from bot.values import Article, Reply
@@ -173,3 +174,9 @@ async def test_inbox_says_live_messages_are_unavailable_without_the_mock(aiohttp
     resp = await client.get("/simulator/api/inbox", params={"openid": "sim-a"})
     assert resp.status == 404
     assert "mock WeChat API" in (await resp.json())["error"]
+
+
+async def test_simulator_is_off_against_the_real_wechat_api(aiohttp_client, clean_database):
+    client = await aiohttp_client(create_app(make_config(clean_database, REAL_WECHAT_API)))
+    assert (await client.get("/simulator")).status == 404
+    assert (await client.post("/simulator/api/send", json={})).status == 404

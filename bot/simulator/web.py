@@ -16,6 +16,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot.appkeys import CONFIG, CRYPTO, HTTP
+from bot.config import REAL_WECHAT_API
 from bot.simulator import inbox, wire
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,10 @@ async def inbox_messages(request: web.Request) -> web.Response:
 
 
 def setup_app(app: web.Application) -> None:
+    """Off against the real WeChat API: anyone could then speak as any real resident and read the answers."""
+    if app[CONFIG].wechat_api_base == REAL_WECHAT_API:
+        log.info("simulator disabled: the real WeChat API is configured")
+        return
     app.router.add_get("/simulator", page)
     app.router.add_post("/simulator/api/send", send)
     app.router.add_get("/simulator/api/inbox", inbox_messages)
