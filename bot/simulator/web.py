@@ -22,6 +22,8 @@ from bot.simulator import inbox, wire
 log = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=15)  # the webhook answers within its deadline (~4 s)
+# The account's menu as the page shows it until one is created through the menu API (then the
+# mock's copy, as read by the inbox, replaces it).
 DEFAULT_MENU = [
     {"name": "心理测评", "type": "click", "key": "MENU_ASSESS", "sub": []},
     {"name": "心理科普", "type": "click", "key": "MENU_TIPS", "sub": []},
@@ -29,12 +31,13 @@ DEFAULT_MENU = [
     {"name": "附近站点", "type": "click", "key": "MENU_STATIONS", "sub": []},
     {"name": "找咨询师", "type": "click", "key": "MENU_COUNSELLOR", "sub": []},
 ]
-# Points in the demo city (around 30.6N 114.3E) a tester can send without typing coordinates.
+# Points in the demo city 清溪市 (around 30.6N 114.3E), one per area, so "nearest station" can be
+# tried without typing coordinates.
 PLACES = [
-    {"label": "市民之家", "lat": 30.5928, "lon": 114.3055},
-    {"label": "江滩公园", "lat": 30.6041, "lon": 114.2968},
-    {"label": "大学城", "lat": 30.5283, "lon": 114.3562},
-    {"label": "火车站", "lat": 30.6071, "lon": 114.4241},
+    {"label": "清溪市清河区解放街道", "lat": 30.5900, "lon": 114.2800},
+    {"label": "清溪市清河区滨江街道", "lat": 30.6280, "lon": 114.2700},
+    {"label": "清溪市东湖区关山街道", "lat": 30.5950, "lon": 114.3620},
+    {"label": "清溪市南山区纸坊街道", "lat": 30.4780, "lon": 114.2940},
 ]
 
 
