@@ -16,6 +16,7 @@ import opencc
 import yaml
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+AUDIENCES = frozenset({"students", "elderly", "new_parents", "community_correction", "general"})
 DATA_DIR = Path(__file__).parent / "data"
 
 

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.content import (
-    DATA_DIR, ContentError, LocalText, Mapping, allow_only, load_mapping, local_text, mappings_of,
+    AUDIENCES, DATA_DIR, ContentError, LocalText, Mapping, allow_only, load_mapping, local_text, mappings_of,
     optional, require, to_simplified,
 )
 
-AUDIENCES = frozenset({"students", "elderly", "new_parents", "community_correction", "general"})
 BODY_LENGTH = range(80, 251)
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]+")

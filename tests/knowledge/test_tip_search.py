@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from knowledge.content import DATA_DIR, ContentError
-from knowledge.tips import AUDIENCES, load_tips
+from knowledge.content import AUDIENCES, DATA_DIR, ContentError
+from knowledge.tips import load_tips
 
 
 @pytest.fixture(scope="module")
