@@ -14,6 +14,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot import health
 from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
+from bot.auth import template_context
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker
 from bot.logs import request_id
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Packages that plug into the app, in order; each has `setup_app(app)`. Missing ones are skipped
 # so a package can be developed on its own.
-PLUGINS = ("flows.web", "handoff.web", "scheduler.web", "bot.simulator.web")
+PLUGINS = ("bot.auth.views", "flows.web", "handoff.web", "scheduler.web", "bot.simulator.web")
 SHUTDOWN_GRACE = 10.0
 
 
@@ -87,7 +88,8 @@ def create_app(config: Config, *, plugins: tuple[str, ...] = PLUGINS) -> web.App
     webhook.setup_routes(app)
     health.setup_routes(app)
     modules = import_present(plugins)
-    aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True))
+    aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True),
+                         context_processors=[template_context, aiohttp_jinja2.request_processor])
     for module in modules:
         module.setup_app(app)
     return app

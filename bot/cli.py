@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "bot.commands.serve",
     "bot.commands.migrate",
     "bot.commands.demo",
+    "bot.commands.user",
     "bot.mock_wechat.cli",
     "knowledge.scales_cli",
     "knowledge.crisis.cli",

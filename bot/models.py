@@ -72,3 +72,19 @@ class Message(Base):
     error: Mapped[str] = mapped_column(String(255), default="")
     author_id: Mapped[int | None] = mapped_column(BigId)  # staff user who wrote it, if any
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffUser(Base):
+    """A counsellor, supervisor, admin or reviewer who logs into the console."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(128))  # comma-separated: counsellor,supervisor,admin,reviewer
+    languages: Mapped[str] = mapped_column(String(64), default="zh-Hans")
+    max_chats: Mapped[int] = mapped_column(Integer, default=3)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

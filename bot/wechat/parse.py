@@ -75,7 +75,8 @@ def to_inbound(text: str) -> Inbound:
 
 
 def dedup_key(inbound: Inbound) -> str:
-    """Messages carry MsgId; events do not, so they are keyed on sender, time and event."""
+    """Messages carry MsgId; events do not, so they are keyed on sender, time, event and its key
+    (a retry repeats all four; two different menu taps in one second differ in the key)."""
     if inbound.msg_id:
         return f"m:{inbound.msg_id}"
-    return f"e:{inbound.openid}:{int(inbound.received_at.timestamp())}:{inbound.event}"
+    return f"e:{inbound.openid}:{int(inbound.received_at.timestamp())}:{inbound.event}:{inbound.event_key}"

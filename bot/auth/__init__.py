@@ -1,0 +1,75 @@
+"""Staff authentication and roles, shared by the console, admin and review pages.
+
+`@require_role(...)` guards a handler: anonymous visitors go to the login page (or get 401 on
+/api paths), the wrong role gets 403, and unsafe methods must carry the session's CSRF token.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.appkeys import SERVICES
+from bot.auth.sessions import Session, SessionStore
+from bot.auth.users import Staff, load_staff
+
+COOKIE = "xz_session"
+SESSIONS = web.AppKey("staff_sessions", SessionStore)
+SESSION_OF_REQUEST = web.RequestKey("staff_session", object)
+USER_OF_REQUEST = web.RequestKey("staff_user", object)
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+__all__ = ["Staff", "current_user", "current_session", "require_role", "template_context", "COOKIE", "SESSIONS"]
+
+
+async def current_session(request: web.Request) -> Session | None:
+    if SESSION_OF_REQUEST not in request:
+        request[SESSION_OF_REQUEST] = await request.app[SESSIONS].get(request.cookies.get(COOKIE, ""))
+    return request[SESSION_OF_REQUEST]
+
+
+async def current_user(request: web.Request) -> Staff | None:
+    if USER_OF_REQUEST not in request:
+        session = await current_session(request)
+        request[USER_OF_REQUEST] = (await load_staff(request.app[SERVICES].db, session.user_id)) if session else None
+    return request[USER_OF_REQUEST]
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    return web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
+
+
+async def _csrf_ok(request: web.Request, session: Session) -> bool:
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sent = str((await request.post()).get("_csrf", ""))
+    return hmac.compare_digest(sent, session.csrf)
+
+
+def require_role(*roles: str):
+    """Allow staff holding any of `roles`; check CSRF on unsafe methods."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        async def guarded(request: web.Request):
+            user = await current_user(request)
+            if user is None:
+                if request.path.startswith("/api/") or request.headers.get("Accept") == "application/json":
+                    raise web.HTTPUnauthorized(text='{"error": "login required"}', content_type="application/json")
+                raise login_redirect(request)
+            if roles and not user.has(*roles):
+                raise web.HTTPForbidden(text="你的角色无权访问此页面 (forbidden for your role)")
+            if request.method in UNSAFE and not await _csrf_ok(request, await current_session(request)):
+                raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page")
+            return await handler(request)
+        return guarded
+    return decorate
+
+
+async def template_context(request: web.Request) -> dict:
+    """Every page template gets the logged-in user and the CSRF token."""
+    if SESSIONS not in request.app:  # e.g. the mock WeChat sub-application
+        return {}
+    session = await current_session(request)
+    return {"user": await current_user(request), "csrf_token": session.csrf if session else ""}
