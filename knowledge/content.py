@@ -30,7 +30,7 @@ class ContentError(Exception):
         self.problem = problem
 
 
-class Mapping(dict):
+class YamlMap(dict):
     """A YAML mapping that knows its file, its line and the line of each key (all 1-based)."""
 
     path: str
@@ -42,7 +42,7 @@ class Mapping(dict):
         return ContentError(self.path, self.key_lines.get(key, self.line), problem)
 
 
-class Sequence(list):
+class YamlList(list):
     """A YAML list that knows its file and line, so an error about the list can point at it."""
 
     path: str
@@ -56,8 +56,8 @@ def _loader_for(path: str) -> type[yaml.SafeLoader]:
     class LineLoader(_BaseLoader):
         pass
 
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Mapping:
-        mapping = Mapping()
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YamlMap:
+        mapping = YamlMap()
         mapping.path, mapping.line, mapping.key_lines = path, node.start_mark.line + 1, {}
         loader.flatten_mapping(node)
         for key_node, value_node in node.value:
@@ -68,8 +68,8 @@ def _loader_for(path: str) -> type[yaml.SafeLoader]:
             mapping.key_lines[key] = key_node.start_mark.line + 1
         return mapping
 
-    def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Sequence:
-        sequence = Sequence(loader.construct_object(child, deep=True) for child in node.value)
+    def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> YamlList:
+        sequence = YamlList(loader.construct_object(child, deep=True) for child in node.value)
         sequence.path, sequence.line = path, node.start_mark.line + 1
         return sequence
 
@@ -91,10 +91,10 @@ def load_yaml(path: Path) -> Any:
         raise ContentError(path, 1, f"not UTF-8 text: {exc.reason}") from None
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> YamlMap:
     """Load a file whose top level must be a mapping."""
     data = load_yaml(path)
-    if not isinstance(data, Mapping):
+    if not isinstance(data, YamlMap):
         raise ContentError(path, 1, "the file must be a YAML mapping (key: value) at the top level")
     return data
 
@@ -102,7 +102,7 @@ def load_mapping(path: Path) -> Mapping:
 def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
-             Mapping: "a mapping", Sequence: "a list"}
+             YamlMap: "a mapping", YamlList: "a list"}
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -115,21 +115,21 @@ def _has_type(value: Any, kind: type | tuple[type, ...]) -> bool:
     return isinstance(value, kinds)
 
 
-def require(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any:
+def require(mapping: YamlMap, key: str, kind: type | tuple[type, ...]) -> Any:
     """The value under `key`, which must exist and have type `kind`."""
     if key not in mapping:
         raise mapping.error(f"missing required key {key!r}")
     return check_type(mapping, key, kind)
 
 
-def optional(mapping: Mapping, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+def optional(mapping: YamlMap, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
     """The value under `key` if present and not null (checked against `kind`), else `default`."""
     if mapping.get(key) is None:
         return default
     return check_type(mapping, key, kind)
 
 
-def check_type(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any:
+def check_type(mapping: YamlMap, key: str, kind: type | tuple[type, ...]) -> Any:
     value = mapping[key]
     if not _has_type(value, kind):
         raise mapping.error(f"{key!r} must be {_type_name(kind)}, not {value!r}", key)
@@ -138,11 +138,12 @@ def check_type(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any
     return value
 
 
-def allow_only(mapping: Mapping, allowed: set[str] | frozenset[str]) -> None:
+def allow_only(mapping: YamlMap, allowed: set[str] | frozenset[str]) -> None:
     """Reject unknown keys, so a typo (`titel:`) fails loudly instead of being ignored."""
     for key in mapping:
         if key not in allowed:
-            raise mapping.error(f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}", key)
+            expected = ", ".join(sorted(allowed))
+            raise mapping.error(f"unknown key {key!r}; expected one of {expected}", key)
 
 
 @functools.cache
@@ -177,13 +178,13 @@ class LocalText:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
 
 
-def local_text(mapping: Mapping, key: str) -> LocalText:
+def local_text(mapping: YamlMap, key: str) -> LocalText:
     """Read `key: {zh-Hans: ..., en: ..., zh-Hant: ...optional}` into a LocalText."""
-    value = require(mapping, key, Mapping)
+    value = require(mapping, key, YamlMap)
     return local_text_of(value)
 
 
-def local_text_of(value: Mapping, extra_keys: frozenset[str] = frozenset()) -> LocalText:
+def local_text_of(value: YamlMap, extra_keys: frozenset[str] = frozenset()) -> LocalText:
     """Read a mapping that is itself `{zh-Hans: ..., en: ..., zh-Hant: ...optional}`.
 
     `extra_keys` lets a record carry its own text inline, like an option `{value: 0, zh-Hans: ...}`.
@@ -196,14 +197,14 @@ def local_text_of(value: Mapping, extra_keys: frozenset[str] = frozenset()) -> L
     )
 
 
-def mappings_of(mapping: Mapping, key: str, *, required: bool = True) -> list[Mapping]:
+def mappings_of(mapping: YamlMap, key: str, *, required: bool = True) -> list[YamlMap]:
     """A list whose entries are all mappings; when required it must exist and not be empty."""
     if not required and mapping.get(key) is None:
         return []
-    entries = require(mapping, key, Sequence)
+    entries = require(mapping, key, YamlList)
     if required and not entries:
         raise mapping.error(f"{key!r} must not be empty", key)
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, YamlMap):
             raise ContentError(entries.path, entries.line, f"each entry of {key!r} must be a mapping")
     return entries

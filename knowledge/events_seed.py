@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from knowledge.content import (
-    AUDIENCES, DATA_DIR, LocalText, Mapping, allow_only, load_mapping, local_text, mappings_of, require,
+    AUDIENCES, DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, mappings_of, require,
 )
 from knowledge.stations import LOCAL_TZ, StationMap, load_stations
 
@@ -50,7 +50,7 @@ def load_event_seeds(now: datetime, stations: StationMap | None = None,
     return sorted(seeds.values(), key=lambda seed: seed.starts_at)
 
 
-def _parse_event(raw: Mapping, today: date, station_ids: set[str]) -> EventSeed:
+def _parse_event(raw: YamlMap, today: date, station_ids: set[str]) -> EventSeed:
     allow_only(raw, frozenset({"id", "kind", "station", "in_days", "at", "minutes", "capacity",
                                "audiences", "title", "description"}))
     kind, station = require(raw, "kind", str), require(raw, "station", str)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from knowledge.content import (
-    DATA_DIR, ContentError, LocalText, Mapping, allow_only, load_mapping, local_text, local_text_of,
+    DATA_DIR, ContentError, LocalText, YamlMap, allow_only, load_mapping, local_text, local_text_of,
     mappings_of, optional, require,
 )
 
@@ -126,7 +126,11 @@ class Scale:
         return low * len(self.items), high * len(self.items)
 
     def band(self, band_id: str) -> Band:
-        return next(b for b in self.bands if b.id == band_id)
+        """The band named in a ScoreResult, for its meaning and next step in the resident's language."""
+        for band in self.bands:
+            if band.id == band_id:
+                return band
+        raise ValueError(f"{self.id} has no band {band_id!r}")
 
     def score(self, answers: list[int]) -> ScoreResult:
         self._check_answers(answers)
@@ -182,7 +186,7 @@ class ScaleLibrary:
 
 def load_scales(directory: Path | None = None) -> ScaleLibrary:
     directory = directory or DATA_DIR / "scales"
-    scales: dict[str, tuple[Scale, Mapping]] = {}
+    scales: dict[str, tuple[Scale, YamlMap]] = {}
     for path in sorted(directory.glob("*.yaml")):
         data = load_mapping(path)
         scale = _parse_scale(data)
@@ -209,12 +213,13 @@ def score(scale_id: str, answers: list[int]) -> ScoreResult:
     return default_scales().score(scale_id, answers)
 
 
-def _parse_scale(data: Mapping) -> Scale:
+def _parse_scale(data: YamlMap) -> Scale:
     allow_only(data, SCALE_KEYS)
     if "safety_item" not in data:
         raise data.error("missing required key 'safety_item' (write `safety_item: null` if none)")
     default_options = _parse_options(data, "options") if "options" in data else None
-    items = tuple(_parse_item(n, raw, default_options) for n, raw in enumerate(mappings_of(data, "items"), 1))
+    items = tuple(_parse_item(number, raw, default_options)
+                  for number, raw in enumerate(mappings_of(data, "items"), start=1))
     if len({(min(o.value for o in i.options), max(o.value for o in i.options)) for i in items}) != 1:
         raise data.error("all items must share the same answer values", "items")
     percent_factor = optional(data, "percent_factor", int)
@@ -233,7 +238,7 @@ def _parse_scale(data: Mapping) -> Scale:
     return scale
 
 
-def _parse_options(owner: Mapping, key: str) -> tuple[Option, ...]:
+def _parse_options(owner: YamlMap, key: str) -> tuple[Option, ...]:
     options = tuple(
         Option(value=require(raw, "value", int), text=local_text_of(raw, frozenset({"value"})))
         for raw in mappings_of(owner, key)
@@ -244,7 +249,7 @@ def _parse_options(owner: Mapping, key: str) -> tuple[Option, ...]:
     return options
 
 
-def _parse_item(number: int, raw: Mapping, default_options: tuple[Option, ...] | None) -> Item:
+def _parse_item(number: int, raw: YamlMap, default_options: tuple[Option, ...] | None) -> Item:
     allow_only(raw, frozenset({"text", "reverse", "options"}))
     options = _parse_options(raw, "options") if "options" in raw else default_options
     if options is None:
@@ -253,8 +258,8 @@ def _parse_item(number: int, raw: Mapping, default_options: tuple[Option, ...] |
                 reverse=optional(raw, "reverse", bool, False))
 
 
-def _parse_safety_item(data: Mapping, item_count: int) -> SafetyItem | None:
-    raw = optional(data, "safety_item", Mapping)
+def _parse_safety_item(data: YamlMap, item_count: int) -> SafetyItem | None:
+    raw = optional(data, "safety_item", YamlMap)
     if raw is None:
         return None
     allow_only(raw, frozenset({"item", "flag"}))
@@ -264,7 +269,7 @@ def _parse_safety_item(data: Mapping, item_count: int) -> SafetyItem | None:
     return safety
 
 
-def _parse_flag(raw: Mapping) -> ThresholdFlag:
+def _parse_flag(raw: YamlMap) -> ThresholdFlag:
     allow_only(raw, frozenset({"name", "total_at_least", "total_at_most"}))
     flag = ThresholdFlag(name=require(raw, "name", str),
                          total_at_least=optional(raw, "total_at_least", int),
@@ -274,21 +279,23 @@ def _parse_flag(raw: Mapping) -> ThresholdFlag:
     return flag
 
 
-def _parse_band(raw: Mapping) -> Band:
-    allow_only(raw, frozenset({"id", "from", "to", "label", "meaning", "not_meaning", "next_step", "offers"}))
+def _parse_band(raw: YamlMap) -> Band:
+    allow_only(raw, frozenset({"id", "from", "to", "label", "meaning", "not_meaning", "next_step",
+                               "offers"}))
     return Band(id=require(raw, "id", str), low=require(raw, "from", int), high=require(raw, "to", int),
                 label=local_text(raw, "label"), meaning=local_text(raw, "meaning"),
                 not_meaning=local_text(raw, "not_meaning"), next_step=local_text(raw, "next_step"),
                 offers=optional(raw, "offers", str))
 
 
-def _parse_alt_band(raw: Mapping) -> AltBand:
+def _parse_alt_band(raw: YamlMap) -> AltBand:
     allow_only(raw, frozenset({"id", "from", "to", "label"}))
     return AltBand(id=require(raw, "id", str), low=require(raw, "from", int),
                    high=require(raw, "to", int), label=local_text(raw, "label"))
 
 
-def _check_coverage(data: Mapping, key: str, bands: tuple[Band | AltBand, ...], total_range: tuple[int, int]) -> None:
+def _check_coverage(data: YamlMap, key: str, bands: tuple[Band | AltBand, ...],
+                    total_range: tuple[int, int]) -> None:
     """Bands must tile the possible totals exactly, so every total lands in one band."""
     expected_low, high = total_range
     for band in bands:

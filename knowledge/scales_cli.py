@@ -13,8 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score", help="score a screening scale, e.g. --scale PHQ-9 --answers 0,1,2,0,0,1,0,0,0")
     parser.add_argument("--scale", required=True, help="scale id, any case: PHQ-9, phq9, EPDS, ...")
-    parser.add_argument("--answers", required=True,
-                        help="comma-separated answers as the resident gives them (EPDS: option positions 0-3)")
+    parser.add_argument(
+        "--answers", required=True,
+        help="comma-separated answers as the resident gives them (EPDS: option positions 0-3)")
     parser.set_defaults(func=run)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from knowledge.content import (
-    DATA_DIR, LocalText, Mapping, allow_only, load_mapping, local_text, local_text_of, mappings_of,
+    DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, local_text_of, mappings_of,
     optional, require,
 )
 
@@ -94,7 +94,8 @@ class StationMap:
                 open_only: bool = True) -> list[tuple[Station, float]]:
         """The `n` closest stations with their distance in km; only those open at `at` by default."""
         candidates = [s for s in self._stations.values() if not open_only or s.is_open(at)]
-        ranked = sorted(((s, distance_km(lat, lon, s.lat, s.lon)) for s in candidates), key=lambda p: p[1])
+        ranked = sorted(((s, distance_km(lat, lon, s.lat, s.lon)) for s in candidates),
+                        key=lambda pair: pair[1])
         return ranked[:n]
 
     def hotline_for(self, lat: float, lon: float) -> str:
@@ -126,7 +127,7 @@ def load_stations(path: Path | None = None) -> StationMap:
     return StationMap(local_text(data, "city"), counties, list(stations.values()))
 
 
-def _parse_county(raw: Mapping) -> County:
+def _parse_county(raw: YamlMap) -> County:
     allow_only(raw, frozenset({"id", "name", "hotline", "townships"}))
     county_id = require(raw, "id", str)
     townships = tuple(
@@ -136,7 +137,7 @@ def _parse_county(raw: Mapping) -> County:
                   townships=townships)
 
 
-def _parse_station(raw: Mapping, county_ids: set[str], townships: dict[str, Township]) -> Station:
+def _parse_station(raw: YamlMap, county_ids: set[str], townships: dict[str, Township]) -> Station:
     allow_only(raw, frozenset({"id", "name", "level", "county", "township", "address", "lat", "lon",
                                "hours", "phone"}))
     level, county = require(raw, "level", str), require(raw, "county", str)
@@ -153,19 +154,19 @@ def _parse_station(raw: Mapping, county_ids: set[str], townships: dict[str, Town
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise raw.error(f"lat/lon {lat}, {lon} is not a place on Earth", "lat")
     return Station(id=require(raw, "id", str), name=local_text(raw, "name"), level=level, county=county,
-                   township=township, address=require(raw, "address", str), lat=float(lat), lon=float(lon),
-                   phone=require(raw, "phone", str), hours=_parse_hours(raw))
+                   township=township, address=require(raw, "address", str), lat=float(lat),
+                   lon=float(lon), phone=require(raw, "phone", str), hours=_parse_hours(raw))
 
 
-def _parse_hours(station: Mapping) -> tuple[tuple[tuple[time, time], ...], ...]:
-    hours = require(station, "hours", Mapping)
+def _parse_hours(station: YamlMap) -> tuple[tuple[tuple[time, time], ...], ...]:
+    hours = require(station, "hours", YamlMap)
     by_day: list[list[tuple[time, time]]] = [[] for _ in DAYS]
     for spec, ranges in hours.items():
         days = _parse_days(hours, spec)
         for text in [ranges] if isinstance(ranges, str) else ranges or []:
             match = _RANGE.match(str(text))
             if not match:
-                raise hours.error(f"opening hours {text!r} must look like \"08:30-17:30\" (quoted)", spec)
+                raise hours.error(f'opening hours {text!r} must look like "08:30-17:30" (quoted)', spec)
             h1, m1, h2, m2 = (int(g) for g in match.groups())
             start, end = time(h1, m1), time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
             if end <= start:
@@ -175,7 +176,7 @@ def _parse_hours(station: Mapping) -> tuple[tuple[tuple[time, time], ...], ...]:
     return tuple(tuple(sorted(ranges)) for ranges in by_day)
 
 
-def _parse_days(hours: Mapping, spec: object) -> list[int]:
+def _parse_days(hours: YamlMap, spec: object) -> list[int]:
     """`mon`, `mon-fri`, `tue,thu`, `sat-sun` -> weekday numbers (Monday = 0)."""
     days: list[int] = []
     for part in str(spec).split(","):

@@ -18,7 +18,7 @@ import string
 from pathlib import Path
 
 from knowledge.content import (
-    DATA_DIR, LANGUAGES, ContentError, LocalText, Mapping, load_mapping, local_text_of, to_simplified,
+    DATA_DIR, LANGUAGES, ContentError, LocalText, YamlMap, load_mapping, local_text_of, to_simplified,
 )
 
 
@@ -53,8 +53,9 @@ def load_texts(directory: Path | None = None) -> Texts:
         for key, value in data.items():
             if key in entries:
                 raise data.error(f"text {key!r} is already defined at {first_seen[key]}", key)
-            if not isinstance(value, Mapping):
-                raise data.error(f"text {key!r} must map languages to text ({', '.join(LANGUAGES)})", key)
+            if not isinstance(value, YamlMap):
+                languages = ", ".join(LANGUAGES)
+                raise data.error(f"text {key!r} must map languages to text ({languages})", key)
             entries[key] = local_text_of(value)
             _check_placeholders(value, key, entries[key])
             first_seen[key] = f"{path}:{data.key_lines[key]}"
@@ -67,13 +68,14 @@ def _placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
 
 
-def _check_placeholders(value: Mapping, key: str, text: LocalText) -> None:
+def _check_placeholders(value: YamlMap, key: str, text: LocalText) -> None:
     """Every language must ask for the same values, or one of them fails only in production."""
     written = {"zh-Hans": text.zh_hans, "en": text.en, "zh-Hant": text.zh_hant}
     try:
         found = {lang: _placeholders(t) for lang, t in written.items() if t is not None}
     except ValueError as exc:
-        raise value.error(f"text {key!r} has a broken placeholder ({exc}); write {{{{ for a brace") from None
+        problem = f"text {key!r} has a broken placeholder ({exc}); write {{{{ for a brace"
+        raise value.error(problem) from None
     if len({frozenset(fields) for fields in found.values()}) > 1:
         detail = "; ".join(f"{lang}: {sorted(fields)}" for lang, fields in found.items())
         raise value.error(f"text {key!r} uses different placeholders per language ({detail})")

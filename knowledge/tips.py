@@ -13,7 +13,8 @@ File format::
         url: https://...                  # optional: the longer article
 
 Residents type questions without spaces ("睡不着怎么办"), so Chinese is matched by character bigrams
-(single characters count a little); English by words. Terms found in many tips count for less (idf), so "怎么办" does not outrank "睡不着".
+(single characters count a little); English by words. Terms found in many tips count for less
+(idf), and question words are dropped, so "怎么办" does not outrank "睡不着".
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.content import (
-    AUDIENCES, DATA_DIR, ContentError, LocalText, Mapping, allow_only, load_mapping, local_text, mappings_of,
-    optional, require, to_simplified,
+    AUDIENCES, DATA_DIR, ContentError, LocalText, YamlMap, allow_only, load_mapping, local_text,
+    mappings_of, optional, require, to_simplified,
 )
 
 BODY_LENGTH = range(80, 251)
@@ -124,8 +125,8 @@ class TipLibrary:
         weights_by_tip: dict[str, Counter[str]] = {}
         document_frequency: Counter[str] = Counter()
         for tip in self._tips.values():
-            fields = {"title": tip.title.get(lang), "body": tip.body.get(lang), "tags": " ".join(tip.tags),
-                      "topic": self._topics[tip.topic].name.get(lang)}
+            fields = {"title": tip.title.get(lang), "body": tip.body.get(lang),
+                      "tags": " ".join(tip.tags), "topic": self._topics[tip.topic].name.get(lang)}
             weights: Counter[str] = Counter()
             for field, text in fields.items():
                 for term in search_terms(text):
@@ -156,14 +157,14 @@ def load_tips(directory: Path | None = None) -> TipLibrary:
     return TipLibrary(topics, list(tips.values()))
 
 
-def _parse_tip(raw: Mapping, topic: str) -> Tip:
+def _parse_tip(raw: YamlMap, topic: str) -> Tip:
     allow_only(raw, frozenset({"id", "tags", "audiences", "title", "body", "url"}))
     tags = tuple(str(tag) for tag in require(raw, "tags", list))
     audiences = tuple(require(raw, "audiences", list))
     for audience in audiences:
         if audience not in AUDIENCES:
-            raise raw.error(f"unknown audience {audience!r}; expected one of {', '.join(sorted(AUDIENCES))}",
-                            "audiences")
+            expected = ", ".join(sorted(AUDIENCES))
+            raise raw.error(f"unknown audience {audience!r}; expected one of {expected}", "audiences")
     body = local_text(raw, "body")
     length = len(re.sub(r"\s", "", body.zh_hans))
     if length not in BODY_LENGTH:

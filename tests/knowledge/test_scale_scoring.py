@@ -192,3 +192,12 @@ def test_offer_of_a_missing_scale_fails_at_start(tmp_path):
     (tmp_path / "phq-9.yaml").unlink()
     with pytest.raises(ContentError, match=r"phq-2\.yaml:\d+: band 'positive' offers unknown scale 'PHQ-9'"):
         load_scales(tmp_path)
+
+
+def test_band_of_a_result_gives_its_next_step_in_the_residents_language():
+    result = score("PHQ-9", [3] * 9)
+    band = default_scales().get("PHQ-9").band(result.band)
+    assert "12356" in band.next_step.get("zh-Hans")
+    assert "12356" in band.next_step.get("en")
+    with pytest.raises(ValueError, match="PHQ-9 has no band 'awful'"):
+        default_scales().get("PHQ-9").band("awful")
