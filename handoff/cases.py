@@ -1,0 +1,199 @@
+"""What happens to a case: claimed, transferred, put back, raised, closed; database first, then Redis, then the consoles.
+
+Every change is written to the database (with a timeline row) before the queue keys move, so a
+worker that dies between the two leaves a state `handoff.recovery` can repair from the record.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import utcnow
+from bot.messenger import Delivery
+from bot.models import Conversation, Resident, StaffUser
+from bot.services import Services
+from bot.transcript import ResidentRef
+from bot.values import Reply
+from handoff import content, events
+from handoff.models import OUTCOMES, Case, CaseEvent, FollowUp, Note
+from handoff.queue import CaseQueue
+
+log = logging.getLogger(__name__)
+
+OPEN = ("waiting", "active")
+DEFAULT_CAP = 3
+FOLLOW_UP_AFTER = timedelta(days=2)
+
+
+class CaseError(Exception):
+    """A console action that cannot be done; the message is shown to the counsellor as is."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    status: str  # ok, cap, empty, gone
+    case: Case | None = None
+
+
+def case_fields(case: Case) -> dict:
+    """What a console event says about a case."""
+    return {"case_id": case.id, "level": case.level, "status": case.status, "counsellor_id": case.counsellor_id,
+            "resident_id": case.resident_id}
+
+
+async def log_event(session: AsyncSession, case_id: int, kind: str, actor_id: int | None = None,
+                    detail: str = "") -> None:
+    session.add(CaseEvent(case_id=case_id, kind=kind, actor_id=actor_id, detail=detail[:255], at=utcnow()))
+
+
+async def open_case(services: Services, resident_id: int) -> Case | None:
+    """The resident's waiting or active case, if any (at most one is open at a time)."""
+    async with services.db() as session:
+        return await session.scalar(select(Case).where(Case.resident_id == resident_id, Case.status.in_(OPEN))
+                                    .order_by(Case.id.desc()).limit(1))
+
+
+async def get_case(services: Services, case_id: int) -> Case:
+    async with services.db() as session:
+        case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseError("没有这个个案")
+    return case
+
+
+async def cap_of(services: Services, staff_id: int) -> int:
+    async with services.db() as session:
+        user = await session.get(StaffUser, staff_id)
+    return user.max_chats if user is not None and user.max_chats > 0 else DEFAULT_CAP
+
+
+async def resident_ref(services: Services, resident_id: int) -> ResidentRef:
+    """Address a resident outside a turn: their latest conversation, so the transcript stays in one thread."""
+    async with services.db() as session:
+        resident = await session.get(Resident, resident_id)
+        conversation_id = await session.scalar(
+            select(Conversation.id).where(Conversation.resident_id == resident_id)
+            .order_by(Conversation.last_at.desc()).limit(1))
+    return ResidentRef(resident.id, resident.openid, conversation_id or 0, resident.language, False,
+                       resident.subscribed)
+
+
+async def claim(services: Services, staff_id: int, case_id: int | None = None) -> Claimed:
+    """Take the head of the queue (or a chosen case): Redis decides atomically, then the record follows."""
+    queue = CaseQueue(services.redis)
+    result = await queue.claim(staff_id, await cap_of(services, staff_id), case_id)
+    if result.status != "ok":
+        return Claimed(result.status)
+    async with services.db.begin() as session:
+        done = await session.execute(update(Case).where(Case.id == result.case_id, Case.status == "waiting")
+                                     .values(status="active", counsellor_id=staff_id, claimed_at=utcnow()))
+        if done.rowcount == 0:
+            await queue.release(result.case_id, staff_id)
+            return Claimed("gone")
+        await log_event(session, result.case_id, "claimed", staff_id)
+        case = await session.get(Case, result.case_id)
+    await events.publish(services.redis, "claimed", **case_fields(case))
+    log.info("case claimed", extra={"case_id": case.id, "staff_id": staff_id, "level": case.level})
+    return Claimed("ok", case)
+
+
+async def transfer(services: Services, case_id: int, actor_id: int, to_id: int) -> Case:
+    case = await get_case(services, case_id)
+    if case.status != "active" or case.counsellor_id is None:
+        raise CaseError("只能转接正在进行的个案")
+    async with services.db() as session:
+        target = await session.get(StaffUser, to_id)
+    if target is None or not target.active or not {"counsellor", "supervisor"} & set(target.roles.split(",")):
+        raise CaseError("转接对象不是在职的咨询师或督导")
+    cap = DEFAULT_CAP * 10 if "supervisor" in target.roles.split(",") else (target.max_chats or DEFAULT_CAP)
+    answer = await CaseQueue(services.redis).transfer(case_id, case.counsellor_id, to_id, cap)
+    if answer == "cap":
+        raise CaseError(f"{target.display_name or target.username} 已达到同时接待上限")
+    if answer != "ok":
+        raise CaseError("这个个案已不在原咨询师手中，请刷新")
+    from_id = case.counsellor_id
+    async with services.db.begin() as session:
+        await session.execute(update(Case).where(Case.id == case_id).values(counsellor_id=to_id))
+        await log_event(session, case_id, "transferred", actor_id, f"{from_id}->{to_id}")
+        case = await session.get(Case, case_id)
+    await events.publish(services.redis, "transferred", from_id=from_id, **case_fields(case))
+    return case
+
+
+async def requeue(services: Services, case_id: int, actor_id: int | None = None, detail: str = "") -> bool:
+    """Put an active case back in the queue at its old place (its first queued time keeps its rank)."""
+    async with services.db.begin() as session:
+        case = await session.get(Case, case_id)
+        if case is None or case.status != "active":
+            return False
+        previous = case.counsellor_id
+        case.status, case.counsellor_id, case.claimed_at = "waiting", None, None
+        await log_event(session, case_id, "requeued", actor_id, detail or f"from {previous}")
+    await CaseQueue(services.redis).requeue(case_id, case.level, case.queued_at)
+    await events.publish(services.redis, "requeued", from_id=previous, **case_fields(case))
+    log.info("case requeued", extra={"case_id": case_id, "from_staff": previous})
+    return True
+
+
+async def raise_level(services: Services, case_id: int, level: int, evidence: str = "",
+                      actor_id: int | None = None) -> Case | None:
+    """A higher reading during an open case moves it up the queue and, at level 4, alerts everyone."""
+    async with services.db.begin() as session:
+        case = await session.get(Case, case_id)
+        if case is None or case.status not in OPEN or level <= case.level:
+            return None
+        old = case.level
+        case.level = level
+        if evidence:
+            case.evidence = "、".join(x for x in (case.evidence, evidence) if x)[:2000]
+        await log_event(session, case_id, "raised", actor_id, f"{old}->{level}")
+    if case.status == "waiting":
+        await CaseQueue(services.redis).add(case.id, case.level, case.queued_at)
+    await events.publish(services.redis, "raised", old_level=old, **case_fields(case))
+    if level >= 4:
+        await events.publish(services.redis, "alert", **case_fields(case))
+    return case
+
+
+async def close(services: Services, case_id: int, actor_id: int, outcome: str, rating: int | None,
+                summary: str = "", follow_up_at: datetime | None = None) -> tuple[Case, list[Delivery]]:
+    if outcome not in OUTCOMES:
+        raise CaseError(f"结案结果必须是 {', '.join(OUTCOMES)} 之一")
+    if rating is not None and not 0 <= rating <= 4:
+        raise CaseError("风险评级必须是 0-4")
+    now = utcnow()
+    async with services.db.begin() as session:
+        case = await session.get(Case, case_id)
+        if case is None or case.status not in OPEN:
+            raise CaseError("这个个案已经结束")
+        was_active = case.status == "active"
+        case.status, case.closed_at, case.outcome = "closed", now, outcome
+        case.counsellor_risk_rating, case.notes = rating, summary[:5000]
+        case.false_alarm = outcome == "false_alarm"
+        if case.counsellor_id is None:
+            case.counsellor_id = actor_id
+        await log_event(session, case_id, "closed", actor_id, outcome)
+        if outcome == "follow_up":
+            session.add(FollowUp(case_id=case_id, resident_id=case.resident_id,
+                                 due_at=follow_up_at or now + FOLLOW_UP_AFTER))
+    await CaseQueue(services.redis).remove(case_id)
+    await events.publish(services.redis, "closed", outcome=outcome, **case_fields(case))
+    deliveries: list[Delivery] = []
+    if was_active and outcome != "withdrawn":
+        ref = await resident_ref(services, case.resident_id)
+        deliveries = await services.messenger.send(ref, [Reply(text=content.say("closed", ref.language))],
+                                                   sender="system", author_id=actor_id)
+    return case, deliveries
+
+
+async def add_note(services: Services, case_id: int, author_id: int, body: str) -> Note:
+    if not body.strip():
+        raise CaseError("备注不能为空")
+    async with services.db.begin() as session:
+        note = Note(case_id=case_id, author_id=author_id, body=body.strip()[:5000], created_at=utcnow())
+        session.add(note)
+    return note
