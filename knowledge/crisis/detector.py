@@ -50,12 +50,14 @@ class Detector:
         return Risk(RiskLevel(best.level), best.matched, best.reason)
 
     def _hits(self, sentence: str) -> list[tuple[lx.Term, str]]:
-        if self._lex.safe is not None:
-            sentence = self._lex.safe.sub(lambda m: lx.MASK * len(m.group()), sentence)
-        hits = []
-        for regex, terms in self._lex.matchers:
-            hits.extend((terms[m.lastgroup], m.group()) for m in regex.finditer(sentence))
-        return hits
+        masked, end = [], -1
+        for _, start, stop in sorted(self._lex.safe.find(sentence), key=lambda h: (h[1], -h[2])):
+            if start >= end:
+                masked.append((start, stop))
+                end = stop
+        for start, stop in masked:
+            sentence = sentence[:start] + lx.MASK * (stop - start) + sentence[stop:]
+        return [(term, sentence[start:stop]) for term, start, stop in self._lex.terms.find(sentence)]
 
     def _read(self, sentence: str, context_level: int) -> _Reading | None:
         hits = self._hits(sentence)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .index import PatternIndex, Term
 from .normalize import to_simplified
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "crisis"
@@ -30,13 +31,6 @@ _FIELDS = {
 
 class LexiconError(ValueError):
     """A lexicon file is wrong; the message names the file and line to fix."""
-
-
-@dataclass(frozen=True)
-class Term:
-    id: str
-    category: str
-    level: int
 
 
 @dataclass(frozen=True)
@@ -61,8 +55,8 @@ class Modifier:
 @dataclass(frozen=True)
 class Lexicon:
     labels: dict[str, str]
-    safe: re.Pattern | None
-    matchers: tuple[tuple[re.Pattern, dict[str, Term]], ...]
+    safe: PatternIndex
+    terms: PatternIndex
     rules: tuple[Rule, ...]
     modifiers: tuple[Modifier, ...]
 
@@ -134,7 +128,7 @@ def _pattern(where: str, term_id: str, lang: str, raw) -> str:
         raise _fail(where, f"term {term_id!r}: patterns must be non-empty strings, got {raw!r}")
     pattern = to_simplified(raw)
     if lang in _LATIN_LANGS:
-        pattern = rf"(?<![a-z])(?:{pattern})(?![a-z])"
+        pattern = _bounded(pattern)
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -142,10 +136,9 @@ def _pattern(where: str, term_id: str, lang: str, raw) -> str:
     return pattern
 
 
-def _alternation(parts: list[tuple[str, list[str]]]) -> re.Pattern:
-    """One regex per category; a named group per term tells which term matched."""
-    groups = [f"(?P<{gid}>{'|'.join(sorted(ps, key=len, reverse=True))})" for gid, ps in parts]
-    return re.compile("|".join(groups))
+def _bounded(pattern: str) -> str:
+    """Latin words must not match inside longer words (kms in kmsq); CJK has no such edges."""
+    return rf"(?<![a-z])(?:{pattern})(?![a-z])"
 
 
 def load(directory: Path = DATA_DIR) -> Lexicon:
@@ -157,8 +150,7 @@ def load(directory: Path = DATA_DIR) -> Lexicon:
     for path, doc in docs:
         for where, item in _entries(path, doc, "categories"):
             labels[item["name"]] = item["label"]
-    terms: dict[str, list[tuple[str, list[str]]]] = {}
-    index: dict[str, Term] = {}
+    terms: list[tuple[Term, list[str]]] = []
     seen: set[str] = set()
     for path, doc in docs:
         for where, item in _entries(path, doc, "terms"):
@@ -171,9 +163,7 @@ def load(directory: Path = DATA_DIR) -> Lexicon:
                 raise _fail(where, f"'lang' must be one of {sorted(_LANGS)}, got {item['lang']!r}")
             raw = item["patterns"] if isinstance(item["patterns"], list) else [item["patterns"]]
             patterns = [_pattern(where, term_id, item["lang"], p) for p in raw]
-            gid = f"t{len(index)}"
-            index[gid] = Term(term_id, category, _level(where, item["level"]))
-            terms.setdefault(category, []).append((gid, patterns))
+            terms.append((Term(term_id, category, _level(where, item["level"])), patterns))
     rules, modifiers = [], []
     for path, doc in docs:
         for where, item in _entries(path, doc, "rules"):
@@ -186,10 +176,6 @@ def load(directory: Path = DATA_DIR) -> Lexicon:
                 item["id"], _categories(where, item["when"], labels, "when"),
                 _categories(where, item.get("unless"), labels, "unless"),
                 _level(where, item["cap"], "cap"), str(item["reason"])))
-    safe_parts = terms.pop(SAFE, [])
-    safe_patterns = sorted((p for _, ps in safe_parts for p in ps), key=len, reverse=True)
-    safe = re.compile("|".join(safe_patterns)) if safe_patterns else None
-    matchers = tuple(
-        (_alternation(parts), {gid: index[gid] for gid, _ in parts}) for _, parts in sorted(terms.items())
-    )
-    return Lexicon(labels, safe, matchers, tuple(rules), tuple(modifiers))
+    safe = PatternIndex([(t, ps) for t, ps in terms if t.category == SAFE])
+    other = PatternIndex([(t, ps) for t, ps in terms if t.category != SAFE])
+    return Lexicon(labels, safe, other, tuple(rules), tuple(modifiers))

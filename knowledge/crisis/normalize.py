@@ -14,8 +14,9 @@ from importlib import resources
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f"
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-# Separators that evasion puts between characters; strong terminators are kept for splitting.
-_SEP = r"\s\-_.*·•~`'\",，、:：/\\|+=#^()（）\[\]【】{}<>《》「」『』“”‘’…—"
+# Separators that evasion puts between characters; strong terminators are kept for splitting,
+# and so are quotes and title marks, which tell reported speech and titles (《…》) apart.
+_SEP = r"\s\-_.*·•~`',，、:：/\\|+=#^()（）\[\]【】{}<>‘’…—"
 _TERMINATORS = re.compile(r"[。！？!?；;\n]+|\.{3,}|…+|\.(?=\s|$)|(?<=[^a-z0-9\s])\.")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}0-9])[{_SEP}]+(?=[{_CJK}0-9])")
 _SPELLED_OUT = re.compile(r"(?<![a-z])[a-z](?:[ .*_\-]+[a-z](?![a-z])){2,}")

@@ -1,0 +1,59 @@
+"""Crisis detector speed on one core: messages per second, mean and p99 µs per scan.
+
+Not a test: a script that prints numbers, run as `.venv/bin/python bench/crisis_bench.py`.
+The mix is realistic chat: short messages, long multi-sentence messages, English and mixed
+text, and every corpus text. The scan must add well under a millisecond to a turn.
+"""
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from knowledge.crisis import Detector
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "crisis"
+SHORT = ["你好", "在吗", "好的谢谢", "明天几点开始？", "哈哈哈笑死我了", "我想预约心理咨询", "ok thanks", "今天好累啊",
+         "周末的讲座在哪里报名", "孩子不爱写作业怎么办", "我最近睡不好", "what time do you open?"]
+LONG_PARTS = ["今天上班又被领导骂了", "中午的外卖也不好吃", "下午开会开到六点", "回家的路上堵车堵了一个小时",
+              "晚上陪孩子写作业写到十点", "我觉得最近压力真的很大", "周末想带爸妈去公园走走", "不知道该跟谁说这些",
+              "I had a long day at work", "my boss keeps changing the deadline", "老公最近也很忙，没空聊天"]
+
+
+def _messages(rng: random.Random) -> list[str]:
+    corpus = []
+    for path in sorted(CORPUS.glob("corpus*.jsonl")):
+        corpus += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    longs = ["。".join(rng.choices(LONG_PARTS, k=rng.randint(5, 12))) + "。" for _ in range(200)]
+    return corpus + SHORT * 40 + longs
+
+
+def main() -> None:
+    rng = random.Random(7)
+    started = time.perf_counter()
+    detector = Detector.load()
+    load_ms = (time.perf_counter() - started) * 1000
+    messages = _messages(rng)
+    for text in messages:
+        detector.scan(text)
+    timings = []
+    for _ in range(5):
+        rng.shuffle(messages)
+        for text in messages:
+            t0 = time.perf_counter_ns()
+            detector.scan(text)
+            timings.append((time.perf_counter_ns() - t0) / 1000)
+    timings.sort()
+    total_s = sum(timings) / 1e6
+    chars = statistics.mean(len(m) for m in messages)
+    print(f"lexicon load: {load_ms:.0f} ms")
+    print(f"messages: {len(timings)} scans of {len(messages)} texts, mean length {chars:.0f} chars")
+    print(f"throughput: {len(timings) / total_s:,.0f} messages/s on one core")
+    print(f"mean: {statistics.mean(timings):.1f} µs  p50: {timings[len(timings) // 2]:.1f} µs  "
+          f"p99: {timings[int(len(timings) * 0.99)]:.1f} µs  max: {timings[-1]:.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
