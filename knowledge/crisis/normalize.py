@@ -25,6 +25,9 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$]*[a-z][a-z0-9@$]*")
 _LEET = str.maketrans("013457@$", "oieastas")
 _PIPE_I = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _SPACES = re.compile(r"\s+")
+# OpenCC leaves 著 alone (it is also the Simplified 著 of 著名); in chat it is nearly always the
+# Traditional 着 of 活著, 睡著, 想著, which the lexicon must see.
+_EXTRA_FOLDS = {"著": "着"}
 _SHORT_PIECE = 2
 
 
@@ -32,6 +35,7 @@ _SHORT_PIECE = 2
 def _fold_table() -> dict[int, str | None]:
     """Zero-width characters removed, Traditional characters mapped to their Simplified form."""
     table: dict[int, str | None] = dict.fromkeys(map(ord, _ZERO_WIDTH))
+    table.update({ord(k): v for k, v in _EXTRA_FOLDS.items()})
     source = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
     for line in source.read_text(encoding="utf-8").splitlines():
         trad, _, simps = line.partition("\t")
