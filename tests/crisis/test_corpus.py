@@ -1,9 +1,12 @@
 """Recall, false alarms and level agreement on the labelled corpus.
 
 The tuned corpus (corpus.jsonl) is what the lexicon was tuned on; the held-out corpus
-(corpus_heldout.jsonl) was written after tuning and is never tuned on, so its numbers tell how
-the detector does on text it has not seen. Thresholds sit just under what the detector achieves,
-so a regression fails the test; every miss is printed for whoever tunes the lexicon next.
+(corpus_heldout.jsonl) was written after the last tuning and has not been tuned on, so its
+numbers tell how the detector does on text it has not seen. Earlier held-out rounds were folded
+into the tuned corpus after they were measured (their notes say so). Whoever tunes on the
+held-out misses must fold them in likewise and write a fresh held-out set.
+Thresholds sit just under what the detector achieves, so a regression fails the test; every
+miss is printed for whoever tunes the lexicon next.
 """
 import json
 from pathlib import Path
@@ -15,8 +18,8 @@ from knowledge.crisis import Detector
 HERE = Path(__file__).parent
 # (recall of >=2 as crisis, recall of >=3 reaching >=3, max false-alarm rate, exact agreement)
 THRESHOLDS = {
-    "corpus.jsonl": (0.97, 0.95, 0.03, 0.90),
-    "corpus_heldout.jsonl": (0.85, 0.80, 0.10, 0.70),
+    "corpus.jsonl": (0.98, 0.97, 0.01, 0.98),
+    "corpus_heldout.jsonl": (0.84, 0.86, 0.06, 0.87),
 }
 
 
