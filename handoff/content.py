@@ -38,7 +38,7 @@ def say(key: str, lang: str, **values: object) -> str:
     return texts().get(f"handoff.{key}", lang, **values)
 
 
-def _home_station(area: str) -> Station:
+def home_station(area: str) -> Station:
     """The resident's county centre when their area is known, else the city centre."""
     all_stations = stations().stations()
     county_ids = {c.id for c in stations().counties()}
@@ -50,12 +50,12 @@ def _home_station(area: str) -> Station:
 
 
 def local_hotline(area: str = "") -> str:
-    return stations().hotline_for_county(_home_station(area).county)
+    return stations().hotline_for_county(home_station(area).county)
 
 
 def station_line(area: str, lang: str, at: datetime) -> str:
     """One line about the station the resident can visit, with today's hours, ending in a newline."""
-    station = _home_station(area)
+    station = home_station(area)
     local = at.astimezone(LOCAL_TZ)
     ranges = station.hours[local.weekday()]
     name = station.name.get(lang)

@@ -92,7 +92,7 @@ async def request_handoff(services: Services, ref: ResidentRef, *, reason: str, 
             await events.publish(services.redis, "alert", **case_fields(case))
         log.info("handoff requested", extra={"case_id": case.id, "level": case.level, "reason": case.reason,
                                              "position": position, "on_duty": bool(counsellors)})
-    area = await _area(services, ref.id)
+    area = await resident_area(services, ref.id)
     if not counsellors:
         await _mark_fallen_back(services, case.id)
         return HandoffTicket(case.id, case.level, position, wait, False, off_duty_replies(ref.language, area, now))
@@ -119,7 +119,7 @@ def fallback_replies(lang: str, area: str, at: datetime) -> list[Reply]:
                                    station=content.station_line(area, lang, at)))]
 
 
-async def _area(services: Services, resident_id: int) -> str:
+async def resident_area(services: Services, resident_id: int) -> str:
     async with services.db() as session:
         return await session.scalar(select(Resident.area).where(Resident.id == resident_id)) or ""
 

@@ -1,6 +1,8 @@
 """Handoff fixtures: staff on (or off) duty, and residents who have written to the account."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.auth.users import add_user
@@ -24,6 +26,43 @@ def make_staff(services):
     return make
 
 
+async def login(client, username: str, password: str = PASSWORD) -> str:
+    """Log in on this client's cookie jar; return the session's CSRF token (from the console page)."""
+    page = await client.get("/login")
+    token = re.search(r'name="_csrf" value="([^"]+)"', await page.text()).group(1)
+    resp = await client.post("/login", data={"_csrf": token, "username": username, "password": password},
+                             allow_redirects=False)
+    assert resp.status == 302, await resp.text()
+    console = await client.get("/console")
+    found = re.search(r'<meta name="csrf" content="([^"]+)"', await console.text())
+    return found.group(1) if found else ""
+
+
+@pytest.fixture
+def staff_client(client, aiohttp_client, make_staff):
+    """A logged-in console user on the same server, each with their own cookies."""
+    async def make(username: str, roles: tuple[str, ...] = ("counsellor",), **kw):
+        staff_id = await make_staff(username, roles, **kw)
+        own = await aiohttp_client(client.server)
+        csrf = await login(own, username)
+        return StaffClient(own, staff_id, csrf)
+    return make
+
+
+class StaffClient:
+    def __init__(self, http, staff_id: int, csrf: str) -> None:
+        self.http, self.id, self.csrf = http, staff_id, csrf
+
+    async def get(self, path: str):
+        resp = await self.http.get(path, headers={"Accept": "application/json"})
+        return resp.status, await resp.json()
+
+    async def post(self, path: str, body: dict | None = None):
+        resp = await self.http.post(path, json=body or {}, headers={"X-CSRF-Token": self.csrf,
+                                                                    "Accept": "application/json"})
+        return resp.status, await resp.json()
+
+
 @pytest.fixture
 def make_resident(platform, services):
     async def make(openid: str, text: str = "你好"):
@@ -34,3 +73,9 @@ def make_resident(platform, services):
             resident_id = await session.scalar(select(Resident.id).where(Resident.openid == openid))
         return await resident_ref(services, resident_id)
     return make
+
+
+def sent_texts(mock_wechat, openid: str) -> list[str]:
+    """Customer-service texts the mock platform accepted for this resident."""
+    return [m["payload"]["text"]["content"] for m in mock_wechat.state.sent_to(openid)
+            if m["payload"].get("msgtype") == "text"]

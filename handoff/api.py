@@ -1,0 +1,259 @@
+"""The console's JSON API under /console/api: queue, take, chat, notes, transfer, close, supervisor overview.
+
+Every handler is guarded by a role; writes carry the session's CSRF token (X-CSRF-Token).
+Delivery failures (48-hour window, platform errors) come back in the answer, for the console to show.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from bot.appkeys import SERVICES
+from bot.auth import Staff, current_user, require_role
+from bot.db import utcnow
+from bot.models import StaffUser
+from bot.values import Reply
+from handoff import cases, content, events, record
+from handoff.models import Callback, Case
+from handoff.presence import Presence
+from handoff.queue import CaseQueue
+from handoff.roster import on_duty
+
+STAFF = ("counsellor", "supervisor")
+MAX_TEXT = 2000
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _case_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["case_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+async def _body(request: web.Request) -> dict:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error": "body must be JSON"}', content_type="application/json") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
+    return data
+
+
+def _may_see(user: Staff, case: Case) -> bool:
+    """The holder, any supervisor (read-only watch), and anyone choosing from the waiting queue."""
+    return user.has("supervisor") or case.counsellor_id == user.id or case.status == "waiting"
+
+
+async def _held_case(request: web.Request, user: Staff) -> Case:
+    try:
+        case = await cases.get_case(request.app[SERVICES], _case_id(request))
+    except cases.CaseError:
+        raise web.HTTPNotFound() from None
+    if case.status != "active" or case.counsellor_id != user.id:
+        raise web.HTTPConflict(text='{"error": "这个个案不在你手上"}', content_type="application/json")
+    return case
+
+
+@require_role(*STAFF)
+async def queue_view(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    order = await CaseQueue(services.redis).waiting()
+    names = await record.staff_names(services)
+    async with services.db() as session:
+        rows = {c.id: c for c in await session.scalars(select(Case).where(Case.status.in_(cases.OPEN)))}
+        callbacks = list(await session.scalars(select(Callback).where(Callback.status == "open")
+                                               .order_by(Callback.created_at)))
+    waiting = [record.case_json(rows[i], names) for i in order if i in rows and rows[i].status == "waiting"]
+    mine = [record.case_json(c, names) for c in rows.values() if c.status == "active" and c.counsellor_id == user.id]
+    return web.json_response({
+        "me": {"id": user.id, "name": user.display_name, "roles": sorted(user.roles),
+               "cap": await cases.cap_of(services, user.id)},
+        "waiting": waiting, "mine": sorted(mine, key=lambda c: c["claimed_at"] or ""),
+        "callbacks": [{"id": c.id, "resident_id": c.resident_id, "case_id": c.case_id, "phone": c.phone,
+                       "at": record.iso(c.created_at)} for c in callbacks]})
+
+
+@require_role(*STAFF)
+async def take(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    data = await _body(request)
+    chosen = data.get("case_id")
+    if chosen is not None and not isinstance(chosen, int):
+        return _error(400, "case_id must be a number")
+    result = await cases.claim(request.app[SERVICES], user.id, chosen)
+    messages = {"cap": "你已达到同时接待上限，请先结束一个对话", "empty": "队列里没有等待的个案",
+                "gone": "这个个案已被其他人接走"}
+    if result.status != "ok":
+        return web.json_response({"status": result.status, "error": messages[result.status]}, status=409)
+    return web.json_response({"status": "ok", "case": record.case_json(result.case)})
+
+
+@require_role(*STAFF)
+async def case_detail(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    try:
+        case = await cases.get_case(services, _case_id(request))
+    except cases.CaseError:
+        raise web.HTTPNotFound() from None
+    if not _may_see(user, case):
+        return _error(403, "只有接手的咨询师和督导可以查看这个个案")
+    notes, steps = await record.timeline(services, case.id)
+    ref_window = await services.cs_window.remaining((await cases.resident_ref(services, case.resident_id)).openid)
+    return web.json_response({
+        "case": record.case_json(case, await record.staff_names(services)),
+        "messages": await record.conversation(services, case),
+        "notes": notes, "timeline": steps, "record": await record.resident_record(services, case.resident_id),
+        "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id,
+        "canned": content.canned()})
+
+
+@require_role(*STAFF)
+async def send_message(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    case = await _held_case(request, user)
+    text = str((await _body(request)).get("text", "")).strip()
+    if not text or len(text) > MAX_TEXT:
+        return _error(400, f"消息不能为空，且不超过 {MAX_TEXT} 字")
+    ref = await cases.resident_ref(services, case.resident_id)
+    [delivery] = await services.messenger.send(ref, [Reply(text=text)], sender="counsellor", author_id=user.id)
+    await events.publish(services.redis, "sent", message={
+        "sender": "counsellor", "kind": "text", "content": text, "at": utcnow().isoformat(),
+        "delivery": "cs" if delivery.ok else "failed", "error": delivery.error}, **cases.case_fields(case))
+    return web.json_response({"ok": delivery.ok, "error": delivery.error, "errcode": delivery.errcode,
+                              "sends_left": await services.cs_window.remaining(ref.openid)},
+                             status=200 if delivery.ok else 502)
+
+
+@require_role(*STAFF)
+async def add_note(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    case = await _held_case(request, user) if not user.has("supervisor") else \
+        await cases.get_case(request.app[SERVICES], _case_id(request))
+    try:
+        note = await cases.add_note(request.app[SERVICES], case.id, user.id, str((await _body(request)).get("body", "")))
+    except cases.CaseError as err:
+        return _error(400, str(err))
+    return web.json_response({"id": note.id})
+
+
+@require_role(*STAFF)
+async def transfer(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    case = await _held_case(request, user)
+    to = (await _body(request)).get("to")
+    if to == "supervisor":
+        to = await _supervisor_on_duty(services)
+        if to is None:
+            return _error(409, "现在没有值班督导")
+    if not isinstance(to, int) or to == user.id:
+        return _error(400, "请选择另一位咨询师或督导")
+    try:
+        case = await cases.transfer(services, case.id, user.id, to)
+    except cases.CaseError as err:
+        return _error(409, str(err))
+    return web.json_response({"case": record.case_json(case)})
+
+
+async def _supervisor_on_duty(services) -> int | None:
+    async with services.db() as session:
+        rostered = [d.staff_id for d in await on_duty(session, utcnow(), role="supervisor")]
+    return rostered[0] if rostered else None
+
+
+@require_role(*STAFF)
+async def give_back(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    case = await _held_case(request, user)
+    await cases.requeue(request.app[SERVICES], case.id, user.id, "given back")
+    return web.json_response({"ok": True})
+
+
+@require_role(*STAFF)
+async def close(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    try:
+        case = await cases.get_case(services, _case_id(request))
+    except cases.CaseError:
+        raise web.HTTPNotFound() from None
+    if not (case.counsellor_id == user.id or user.has("supervisor")):
+        return _error(409, "只有接手的咨询师或督导可以结案")
+    data = await _body(request)
+    rating = data.get("risk_rating")
+    days = data.get("follow_up_days", 2)
+    if (rating is not None and not isinstance(rating, int)) or not isinstance(days, (int, float)) or not 0 < days <= 60:
+        return _error(400, "风险评级为 0-4 的整数，回访天数为 1-60")
+    try:
+        case, deliveries = await cases.close(services, case.id, user.id, str(data.get("outcome", "")), rating,
+                                             str(data.get("summary", "")), utcnow() + timedelta(days=days))
+    except cases.CaseError as err:
+        return _error(409, str(err))
+    return web.json_response({"case": record.case_json(case),
+                              "deliveries": [{"ok": d.ok, "error": d.error} for d in deliveries]})
+
+
+@require_role(*STAFF)
+async def callback_done(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = await current_user(request)
+    async with services.db.begin() as session:
+        done = await session.execute(update(Callback).where(Callback.id == int(request.match_info["callback_id"]),
+                                                            Callback.status == "open")
+                                     .values(status="done", done_at=utcnow(), done_by=user.id))
+    if not done.rowcount:
+        return _error(409, "这个回电请求已处理")
+    await events.publish(services.redis, "callback")
+    return web.json_response({"ok": True})
+
+
+@require_role(*STAFF)
+async def staff_view(request: web.Request) -> web.Response:
+    """Counsellors and supervisors with their duty, presence and load: for transfer and the supervisor view."""
+    services = request.app[SERVICES]
+    seen = await Presence(services.redis).all()
+    claims = await CaseQueue(services.redis).claims()
+    async with services.db() as session:
+        users = [u for u in await session.scalars(select(StaffUser).where(StaffUser.active))
+                 if {"counsellor", "supervisor"} & set(u.roles.split(","))]
+        duty = {d.staff_id for d in await on_duty(session, utcnow())}
+    return web.json_response({"staff": [{
+        "id": u.id, "name": u.display_name or u.username, "roles": u.roles.split(","),
+        "on_duty": u.id in duty, "presence": seen[u.id].status if u.id in seen and seen[u.id].present() else "offline",
+        "load": sum(1 for h in claims.values() if h.counsellor_id == u.id), "cap": u.max_chats,
+        "languages": u.languages} for u in users]})
+
+
+@require_role("supervisor")
+async def overview(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    names = await record.staff_names(services)
+    order = {case_id: n for n, case_id in enumerate(await CaseQueue(services.redis).waiting())}
+    async with services.db() as session:
+        rows = list(await session.scalars(select(Case).where(Case.status.in_(cases.OPEN))))
+    rows.sort(key=lambda c: (c.status != "waiting", order.get(c.id, 10 ** 6), c.id))
+    return web.json_response({"cases": [record.case_json(c, names) for c in rows]})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/console/api/queue", queue_view)
+    app.router.add_post("/console/api/take", take)
+    app.router.add_get("/console/api/staff", staff_view)
+    app.router.add_get("/console/api/overview", overview)
+    app.router.add_get("/console/api/cases/{case_id:\d+}", case_detail)
+    app.router.add_post("/console/api/cases/{case_id:\d+}/messages", send_message)
+    app.router.add_post("/console/api/cases/{case_id:\d+}/notes", add_note)
+    app.router.add_post("/console/api/cases/{case_id:\d+}/transfer", transfer)
+    app.router.add_post("/console/api/cases/{case_id:\d+}/requeue", give_back)
+    app.router.add_post("/console/api/cases/{case_id:\d+}/close", close)
+    app.router.add_post("/console/api/callbacks/{callback_id:\d+}/done", callback_done)

@@ -1,0 +1,107 @@
+"""What the console shows about a case: the conversation so far and the resident's record."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import Message, Resident, StaffUser
+from bot.services import Services
+from handoff.content import home_station, stations
+from handoff.models import Callback, Case, CaseEvent, Note
+from handoff.queue import as_utc
+
+MESSAGE_LIMIT = 300
+
+
+def iso(moment) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
+def case_json(case: Case, names: dict[int, str] | None = None) -> dict:
+    names = names or {}
+    return {"id": case.id, "resident_id": case.resident_id, "reason": case.reason, "level": case.level,
+            "evidence": case.evidence, "status": case.status, "queued_at": iso(case.queued_at),
+            "claimed_at": iso(case.claimed_at), "closed_at": iso(case.closed_at),
+            "escalated": case.escalated_at is not None, "fallback": case.fallback_at is not None,
+            "counsellor_id": case.counsellor_id, "counsellor": names.get(case.counsellor_id or 0, ""),
+            "outcome": case.outcome, "risk_rating": case.counsellor_risk_rating}
+
+
+def message_json(m: Message) -> dict:
+    return {"id": m.id, "direction": m.direction, "sender": m.sender, "kind": m.kind, "content": m.content,
+            "delivery": m.delivery, "error": m.error, "author_id": m.author_id, "at": iso(m.created_at)}
+
+
+async def staff_names(services: Services) -> dict[int, str]:
+    async with services.db() as session:
+        return {u.id: u.display_name or u.username for u in await session.scalars(select(StaffUser))}
+
+
+async def conversation(services: Services, case: Case, after_id: int = 0) -> list[dict]:
+    """The resident's messages from the conversation the case started in onwards, bot turns included."""
+    async with services.db() as session:
+        rows = list(await session.scalars(
+            select(Message).where(Message.resident_id == case.resident_id,
+                                  Message.conversation_id >= case.conversation_id, Message.id > after_id)
+            .order_by(Message.id.desc()).limit(MESSAGE_LIMIT)))
+    return [message_json(m) for m in reversed(rows)]
+
+
+async def timeline(services: Services, case_id: int) -> tuple[list[dict], list[dict]]:
+    names = await staff_names(services)
+    async with services.db() as session:
+        notes = list(await session.scalars(select(Note).where(Note.case_id == case_id).order_by(Note.id)))
+        steps = list(await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                           .order_by(CaseEvent.id)))
+    return ([{"id": n.id, "body": n.body, "author": names.get(n.author_id or 0, ""), "at": iso(n.created_at)}
+             for n in notes],
+            [{"kind": e.kind, "actor": names.get(e.actor_id or 0, ""), "detail": e.detail, "at": iso(e.at)}
+             for e in steps])
+
+
+async def resident_record(services: Services, resident_id: int) -> dict:
+    async with services.db() as session:
+        resident = await session.get(Resident, resident_id)
+        past = list(await session.scalars(select(Case).where(Case.resident_id == resident_id)
+                                          .order_by(Case.id.desc()).limit(20)))
+        callbacks = list(await session.scalars(select(Callback).where(Callback.resident_id == resident_id)
+                                               .order_by(Callback.id.desc()).limit(5)))
+        assessments, registrations = await _flows_record(session, resident_id)
+    county = {c.id: c.name.get("zh-Hans") for c in stations().counties()}
+    return {
+        "resident": {"id": resident.id, "language": resident.language, "area": county.get(resident.area, resident.area),
+                     "subscribed": resident.subscribed, "since": iso(resident.created_at), "scene": resident.scene,
+                     "tags": [t.tag for t in resident.tags],
+                     "station": home_station(resident.area).name.get("zh-Hans")},
+        "cases": [case_json(c) for c in past],
+        "callbacks": [{"phone": c.phone, "status": c.status, "at": iso(c.created_at)} for c in callbacks],
+        "assessments": assessments,
+        "registrations": registrations,
+    }
+
+
+async def _flows_record(session, resident_id: int) -> tuple[list[dict], list[dict]]:
+    """Assessments (grouped by scale, oldest first, for the trend) and event registrations, when flows is present."""
+    try:
+        from flows.models import Assessment, Event, Registration
+    except ImportError:  # flows not installed: the console still works
+        return [], []
+    rows = list(await session.scalars(select(Assessment).where(Assessment.resident_id == resident_id)
+                                      .order_by(Assessment.created_at)))
+    by_scale: dict[str, list[dict]] = {}
+    for a in rows:
+        by_scale.setdefault(a.scale, []).append({"total": a.total, "band": a.band, "flags": a.flags,
+                                                 "at": iso(a.created_at)})
+    assessments = [{"scale": scale, "results": results} for scale, results in by_scale.items()]
+    regs = (await session.execute(select(Registration, Event).join(Event, Event.id == Registration.event_id)
+                                  .where(Registration.resident_id == resident_id)
+                                  .order_by(Event.starts_at.desc()).limit(10))).all()
+    registrations = [{"title": e.title_zh, "status": r.status, "starts_at": iso(e.starts_at),
+                      "station": _station_name(e.station_id)} for r, e in regs]
+    return assessments, registrations
+
+
+def _station_name(station_id: str) -> str:
+    try:
+        return stations().get(station_id).name.get("zh-Hans")
+    except KeyError:
+        return station_id

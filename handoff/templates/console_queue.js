@@ -1,0 +1,150 @@
+// The counsellor's console: the queue is the home screen, the chat one click away.
+const ME = Number(document.querySelector('.console').dataset.me);
+const state = {queue: null, open: null, lastMsg: 0, staff: []};
+const $ = (id) => document.getElementById(id);
+
+async function loadQueue() {
+  const data = await api('/console/api/queue');
+  if (data._status !== 200) return;
+  state.queue = data;
+  renderQueue();
+}
+
+function caseItem(c, extra) {
+  const item = el('div', {class: 'item' + (state.open && state.open.case.id === c.id ? ' on' : '') + (c.escalated ? ' escalated' : ''),
+                          'data-case': c.id, onclick: () => openCase(c.id)},
+    el('div', {class: 'meta'}, levelBadge(c.level), el('b', {}, '个案 #' + c.id), reasonText(c.reason),
+       el('span', {class: 'wait', 'data-since': c.status === 'waiting' ? c.queued_at : c.claimed_at},
+          since(c.status === 'waiting' ? c.queued_at : c.claimed_at))),
+    c.escalated ? el('div', {class: 'error'}, '已超时，已通知督导') : null, extra || null);
+  return item;
+}
+
+function renderQueue() {
+  const q = state.queue;
+  const waiting = $('waiting'), mine = $('mine');
+  waiting.replaceChildren(...(q.waiting.length ? q.waiting.map(c => caseItem(c,
+      el('button', {class: 'ghost', type: 'button', onclick: (e) => { e.stopPropagation(); take(c.id); }}, '接入'))) :
+    [el('div', {class: 'empty'}, '暂无等待的个案')]));
+  mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c)) : [el('div', {class: 'empty'}, '暂无')]));
+  $('load').textContent = '接待中 ' + q.mine.length + ' / ' + q.me.cap;
+  $('callbacks-card').hidden = !q.callbacks.length;
+  $('callbacks').replaceChildren(...q.callbacks.map(cb => el('div', {class: 'item'},
+    el('div', {class: 'meta'}, '📞 ' + cb.phone, el('span', {class: 'wait'}, since(cb.at) + '前')),
+    el('button', {class: 'ghost', type: 'button', onclick: async () => { await api('/console/api/callbacks/' + cb.id + '/done', {}); loadQueue(); }}, '已回电'))));
+}
+
+async function take(caseId) {
+  $('take-error').textContent = '';
+  const data = await api('/console/api/take', caseId ? {case_id: caseId} : {});
+  if (data.status !== 'ok') { $('take-error').textContent = data.error || '接入失败'; loadQueue(); return; }
+  await loadQueue();
+  openCase(data.case.id);
+}
+
+async function openCase(caseId) {
+  const data = await api('/console/api/cases/' + caseId);
+  if (data._status !== 200) { $('take-error').textContent = data.error || '无法打开这个个案'; return; }
+  state.open = data;
+  state.lastMsg = 0;
+  $('chat-empty').hidden = true; $('chat-body').hidden = false; $('side').hidden = false;
+  const c = data.case;
+  $('chat-title').replaceChildren(levelBadge(c.level), ' 个案 #' + c.id + ' · ' + reasonText(c.reason));
+  $('chat-status').textContent = {waiting: '等待中', active: '进行中 · ' + c.counsellor, closed: '已结案'}[c.status];
+  $('chat-evidence').replaceChildren(c.evidence ? el('span', {}, '识别依据：', el('mark', {class: 'evidence'}, c.evidence)) : '');
+  $('msgs').replaceChildren();
+  data.messages.forEach(addMessage);
+  $('composer').hidden = !data.can_write; $('readonly-note').hidden = data.can_write || c.status === 'waiting';
+  $('actions').hidden = !data.can_write;
+  $('take-chosen-box').hidden = c.status !== 'waiting';
+  $('take-chosen').onclick = () => take(c.id);
+  $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
+  $('canned').replaceChildren(el('option', {value: ''}, '常用回复…'), ...data.canned.map(x => el('option', {value: x.text}, x.text.slice(0, 24) + '…')));
+  renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
+  if (data.can_write) loadStaff();
+  if (state.queue) renderQueue();
+}
+
+function addMessage(m) {
+  const who = {resident: '来访者', bot: '机器人', counsellor: '咨询师', system: '系统'}[m.sender] || m.sender;
+  const failed = m.delivery === 'failed';
+  const text = String(m.content || '');
+  const evidence = state.open ? state.open.case.evidence : '';
+  $('msgs').append(el('div', {class: 'msg ' + (m.direction === 'in' || m.sender === 'resident' ? 'in' : 'out') + (m.sender === 'bot' ? ' bot' : '') + (failed ? ' failed' : '')},
+    el('div', {class: 'who'}, who + ' · ' + clock(m.at)),
+    m.sender === 'resident' ? highlight(text, evidence) : text,
+    failed ? el('div', {class: 'error'}, '未送达：' + (m.error || '发送失败')) : null));
+  $('msgs').scrollTop = $('msgs').scrollHeight;
+}
+
+function renderRecord(r) {
+  const res = r.resident;
+  $('record').replaceChildren(
+    el('div', {}, '语言 ' + res.language + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
+    el('div', {}, '既往个案：' + (r.cases.filter(c => c.status === 'closed').map(c => '#' + c.id + ' L' + c.level + ' ' + (c.outcome || '')).join('，') || '无')),
+    el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
+    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + x.status + '）').join('；') || '无')));
+}
+function renderNotes(notes) { $('notes').replaceChildren(...notes.map(n => el('div', {}, el('span', {class: 'muted'}, n.author + ' ' + clock(n.at) + '：'), n.body))); }
+function renderTimeline(steps) { $('timeline').replaceChildren(...steps.map(s => el('div', {}, clock(s.at) + ' ' + s.kind + (s.actor ? ' · ' + s.actor : '') + (s.detail ? ' · ' + s.detail : '')))); }
+
+async function loadStaff() {
+  const data = await api('/console/api/staff');
+  state.staff = data.staff || [];
+  $('transfer-to').replaceChildren(el('option', {value: 'supervisor'}, '值班督导'),
+    ...state.staff.filter(s => s.id !== ME).map(s => el('option', {value: s.id}, s.name + '（' + s.presence + '，' + s.load + '/' + s.cap + '）')));
+}
+
+async function send() {
+  const text = $('text').value.trim();
+  if (!text || !state.open) return;
+  $('send').disabled = true; $('send-error').textContent = '';
+  const data = await api('/console/api/cases/' + state.open.case.id + '/messages', {text});
+  $('send').disabled = false;
+  if (data.ok) { $('text').value = ''; } else { $('send-error').textContent = '未送达：' + (data.error || '发送失败'); }
+  if (data.sends_left !== undefined) $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
+}
+
+async function act(path, body, done) {
+  $('action-error').textContent = '';
+  const data = await api('/console/api/cases/' + state.open.case.id + path, body);
+  if (data.error) { $('action-error').textContent = data.error; return; }
+  if (done) done(data);
+}
+
+function onEvent(ev) {
+  if (ev.type === 'alert') {
+    beep();
+    $('alert').textContent = '紧急个案 #' + ev.case_id + '（L' + ev.level + '）需要立即接入 — 点击查看';
+    $('alert').style.display = 'block';
+    $('alert').onclick = () => { $('alert').style.display = 'none'; openCase(ev.case_id); };
+  }
+  if ((ev.type === 'message' || ev.type === 'sent') && state.open && state.open.case.id === ev.case_id) {
+    addMessage(Object.assign({direction: ev.type === 'message' ? 'in' : 'out'}, ev.message));
+  }
+  if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback'].includes(ev.type)) {
+    scheduleRefresh();
+    if (state.open && state.open.case.id === ev.case_id && ev.type !== 'queued') setTimeout(() => openCase(ev.case_id), 50);
+  }
+}
+let refreshTimer = null;
+function scheduleRefresh() { clearTimeout(refreshTimer); refreshTimer = setTimeout(loadQueue, 50); }
+
+$('take-next').onclick = () => take(null);
+$('send').onclick = send;
+$('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
+$('canned').onchange = () => { if ($('canned').value) { $('text').value = $('canned').value; $('canned').value = ''; $('text').focus(); } };
+$('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
+$('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
+$('outcome').onchange = () => { $('follow-up-row').hidden = $('outcome').value !== 'follow_up'; };
+$('close').onclick = () => {
+  const rating = $('rating').value;
+  act('/close', {outcome: $('outcome').value, risk_rating: rating === '' ? null : Number(rating),
+                 summary: $('summary').value, follow_up_days: Number($('follow-up-days').value || 2)},
+      () => { $('summary').value = ''; openCase(state.open.case.id); loadQueue(); });
+};
+$('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
+const live = connectLive(onEvent, $('live'));
+document.querySelectorAll('input[name=presence]').forEach(r => r.onchange = () => live.setPresence(r.value));
+setInterval(() => document.querySelectorAll('[data-since]').forEach(n => { n.textContent = since(n.dataset.since); }), 1000);
+loadQueue();
