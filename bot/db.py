@@ -20,7 +20,7 @@ NAMING = {
 }
 
 
-MODEL_MODULES = ("bot.models", "flows.models", "handoff.models", "scheduler.models")
+MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "scheduler.models")
 
 
 class Base(DeclarativeBase):
@@ -37,7 +37,10 @@ def make_engine(url: str) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite allows one writer, and pooled connections contending for it
+        # spin in SQLite's busy handler (sleeps up to 100 ms); a queue for one connection does not.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                                     pool_timeout=60)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
