@@ -1,6 +1,7 @@
 """The application factory: one `create_app(config)`, shared objects made in cleanup contexts."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -25,12 +26,15 @@ from bot.redis_conn import connect_redis
 from bot.services import Services
 from bot.stores.cs_window import CsWindow
 from bot.stores.dedup import DedupStore
+from bot.spool_drain import keep_draining
 from bot.stores.locks import ResidentLocks
+from bot.stores.spool import Spool
 from bot.stores.state import StateStore
 from bot.tasks import TaskSet
 from bot.transcript import Transcript
 from bot.wechat import webhook
 from bot.wechat.api import WeChatAPI
+from knowledge.texts import load_texts
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +66,17 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
     window = CsWindow(redis)
     tasks = TaskSet()
     app[HTTP] = http
-    app[SERVICES] = Services(
+    services = app[SERVICES] = Services(
         config=config, db=sessions, redis=redis, api=api, transcript=transcript,
         messenger=Messenger(api, window, transcript), states=StateStore(redis), locks=ResidentLocks(redis),
-        dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks)
+        dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks, spool=Spool(redis),
+        texts=load_texts())
     if config.encrypted:
         app[CRYPTO] = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid)
+    drainer = asyncio.create_task(keep_draining(services), name="spool-drain")
     yield
+    drainer.cancel()
+    await asyncio.gather(drainer, return_exceptions=True)
     await tasks.drain(SHUTDOWN_GRACE)
     await http.close()
     await redis.aclose()

@@ -8,3 +8,5 @@ DEDUP_HITS = Counter("xz_dedup_hits_total", "Platform retries answered without a
 DEADLINE_MISSES = Counter("xz_deadline_misses_total", "Turns that missed the passive-reply deadline")
 API_CALLS = Counter("xz_wechat_api_calls_total", "Outbound WeChat API calls", ["path", "outcome"])
 TOKEN_REFRESHES = Counter("xz_wechat_token_refreshes_total", "access_token fetches")
+SPOOLED = Counter("xz_spooled_messages_total", "Messages held in Redis while the database was down")
+TURN_FAILURES = Counter("xz_turn_failures_total", "Turns whose stages raised; the resident got the busy reply")

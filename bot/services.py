@@ -12,10 +12,12 @@ from bot.pipeline import Pipeline
 from bot.stores.cs_window import CsWindow
 from bot.stores.dedup import DedupStore
 from bot.stores.locks import ResidentLocks
+from bot.stores.spool import Spool
 from bot.stores.state import StateStore
 from bot.tasks import TaskSet
 from bot.transcript import Transcript
 from bot.wechat.api import WeChatAPI
+from knowledge.texts import Texts
 
 
 @dataclass
@@ -32,3 +34,5 @@ class Services:
     cs_window: CsWindow
     pipeline: Pipeline
     tasks: TaskSet
+    spool: Spool
+    texts: Texts

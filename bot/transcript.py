@@ -51,9 +51,11 @@ class Transcript:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def record_inbound(self, inbound: Inbound) -> ResidentRef:
-        """Find or create the resident and their conversation, apply (un)subscribe, store the message."""
-        now = utcnow()
+    async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
+        """Find or create the resident and their conversation, apply (un)subscribe, store the message.
+
+        `late` marks a message written after a database outage: it keeps the time it arrived."""
+        now = inbound.received_at if late else utcnow()
         async with self._sessions.begin() as session:
             resident = await session.scalar(select(Resident).where(Resident.openid == inbound.openid))
             is_new = resident is None

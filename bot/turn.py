@@ -11,15 +11,19 @@ import logging
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import metrics
 from bot.pipeline import Turn
 from bot.services import Services
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
+from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
 RESIDENT_INITIATED = {"subscribe", "scan", "click", "view", "location"}
+DATABASE_ERRORS = (SQLAlchemyError, OSError, ConnectionError, asyncio.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -43,19 +47,63 @@ def split_for_passive(replies: list[Reply]) -> tuple[Reply | None, list[Reply]]:
     return replies[0], replies[1:]
 
 
+def busy_reply(services: Services, inbound: Inbound) -> Reply:
+    """What a resident hears while the database is down: we have it, and the numbers to call now."""
+    return Reply(text=services.texts.get("system.busy", detect_language(inbound.text) or "zh-Hans"))
+
+
 async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | None, list[Reply]]:
-    """Lock the resident, record what they sent, run the pipeline."""
+    """Lock the resident, record what they sent, run the pipeline.
+
+    If the database cannot take the message, it is spooled in Redis and the resident still gets an
+    answer with the emergency numbers; the spool drainer finishes the turn when the database is back.
+    """
     started = time.perf_counter()
     async with services.locks.hold(inbound.openid):
-        ref = await services.transcript.record_inbound(inbound) if is_transcribed(inbound) else None
-        if ref is not None and inbound.event != "unsubscribe":
-            await services.cs_window.opened(
-                inbound.openid, by_message=inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED)
-        if ref is None:
-            ref = ResidentRef(0, inbound.openid, 0, "zh-Hans", False, True)
-        replies = await services.pipeline.run(Turn(inbound, ref))
+        try:
+            ref = await _record(services, inbound)
+        except DATABASE_ERRORS:
+            log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
+            reply = busy_reply(services, inbound)
+            await services.spool.hold(inbound, reply.text)
+            metrics.SPOOLED.inc()
+            return None, [reply]
+        replies = await _respond(services, inbound, ref)
     metrics.TURN_SECONDS.observe(time.perf_counter() - started)
-    return (ref if ref.id else None), replies
+    return ref, replies
+
+
+async def finish_spooled(services: Services, inbound: Inbound, replied: str) -> None:
+    """Write a spooled message and run its turn; the replies go out through the API."""
+    async with services.locks.hold(inbound.openid):
+        ref = await _record(services, inbound, late=True, already_replied=replied)
+        replies = await _respond(services, inbound, ref)
+    if ref is not None and replies:
+        await services.messenger.send(ref, replies)
+
+
+async def _record(services: Services, inbound: Inbound, *, late: bool = False,
+                  already_replied: str = "") -> ResidentRef | None:
+    if not is_transcribed(inbound):
+        return None
+    ref = await services.transcript.record_inbound(inbound, late=late)
+    if already_replied:
+        await services.transcript.record_outbound(ref, [Reply(text=already_replied)], delivery="passive")
+    if inbound.event != "unsubscribe":
+        await services.cs_window.opened(
+            inbound.openid, by_message=inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED)
+    return ref
+
+
+async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None) -> list[Reply]:
+    """Run the stages; a failing stage still leaves the resident with an answer and the numbers."""
+    turn_ref = ref or ResidentRef(0, inbound.openid, 0, "zh-Hans", False, True)
+    try:
+        return await services.pipeline.run(Turn(inbound, turn_ref))
+    except Exception:
+        log.exception("turn failed", extra={"kind": inbound.kind})
+        metrics.TURN_FAILURES.inc()
+        return [busy_reply(services, inbound)] if ref is not None else []
 
 
 async def turn_with_deadline(services: Services, inbound: Inbound) -> Reply | None:
