@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot import health
+from bot import health, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
 from bot.auth import template_context
 from bot.config import Config
@@ -93,6 +93,7 @@ def create_app(config: Config, *, plugins: tuple[str, ...] = PLUGINS) -> web.App
     app = web.Application(middlewares=[request_ids])
     app[CONFIG] = config
     app.cleanup_ctx.append(core_services)
+    security_headers.setup(app)
     webhook.setup_routes(app)
     health.setup_routes(app)
     modules = import_present(plugins)

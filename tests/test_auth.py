@@ -124,3 +124,15 @@ def test_user_add_command_creates_an_account(clean_database, tmp_path):
     assert ok.returncode == 0 and "zhang" in ok.stdout
     again = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("path", ["/login", "/healthz", "/console", "/no-such-page"])
+async def test_every_response_carries_security_headers(staff_client, path):
+    resp = await staff_client.get(path, allow_redirects=False)
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+async def test_staff_pages_are_not_cached(staff_client):
+    assert (await staff_client.get("/login")).headers["Cache-Control"] == "no-store"
