@@ -15,9 +15,11 @@ COMMAND_MODULES = (
     "bot.commands.migrate",
     "bot.commands.demo",
     "bot.commands.user",
+    "bot.commands.menu",
     "bot.mock_wechat.cli",
     "knowledge.scales_cli",
     "knowledge.crisis.cli",
+    "handoff.cli",
 )
 
 
