@@ -19,6 +19,7 @@ def upgrade() -> None:
     sa.Column('title_zh', sa.String(length=200), nullable=False),
     sa.Column('title_en', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=False),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('station_id', sa.String(length=64), nullable=False),

@@ -1,0 +1,216 @@
+"""Staff JSON APIs: paper questionnaires into the record, and events with their registrations.
+
+Bad input is a 400 naming the field and what is wrong, and nothing is saved.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.appkeys import SERVICES
+from bot.auth import current_user, require_role
+from bot.models import Resident
+from flows.keys import KNOWLEDGE
+from flows.models import Event, Registration
+from flows.record import save_assessment
+from flows.registrations import aware
+from knowledge.content import AUDIENCES
+from knowledge.stations import LOCAL_TZ
+
+STAFF = ("counsellor", "supervisor", "admin")
+EVENT_FIELDS = {"title_zh", "title_en", "description", "description_en", "starts_at", "ends_at", "station_id",
+                "capacity", "audiences"}
+REQUIRED_EVENT_FIELDS = {"title_zh", "starts_at", "ends_at", "station_id", "capacity"}
+
+
+def bad(message: str, status: int = 400) -> web.HTTPException:
+    kind = {400: web.HTTPBadRequest, 404: web.HTTPNotFound}[status]
+    return kind(text=web.json_response({"error": message}).text, content_type="application/json")
+
+
+async def json_body(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    return body
+
+
+# -- paper questionnaires ------------------------------------------------------------------------
+@require_role(*STAFF)
+async def post_assessment(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    services, knowledge = request.app[SERVICES], request.app[KNOWLEDGE]
+    try:
+        scale = knowledge.scales.get(str(body.get("scale", "")))
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    answers = body.get("answers")
+    if not isinstance(answers, list):
+        raise bad(f"'answers' must be a list of {len(scale.items)} whole numbers, as the form numbers them")
+    try:
+        result = scale.score(answers)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    resident_id = await _resident_id(services, body)
+    user = await current_user(request)
+    row = await save_assessment(services, resident_id, result, answers, source="paper", entered_by=user.id)
+    return web.json_response({"id": row.id, "resident_id": resident_id, **result.as_dict()}, status=201)
+
+
+async def _resident_id(services, body: dict) -> int:
+    openid, resident_id = body.get("openid"), body.get("resident_id")
+    if (openid is None) == (resident_id is None):
+        raise bad("give exactly one of 'openid' or 'resident_id'")
+    if resident_id is not None and (isinstance(resident_id, bool) or not isinstance(resident_id, int)):
+        raise bad("'resident_id' must be a whole number")
+    if openid is not None and (not isinstance(openid, str) or not openid):
+        raise bad("'openid' must be text")
+    query = select(Resident.id).where(Resident.id == resident_id if openid is None else Resident.openid == openid)
+    async with services.db() as session:
+        found = await session.scalar(query)
+    if found is None:
+        raise bad("no resident with that " + ("openid" if openid is not None else "resident_id"), 404)
+    return found
+
+
+# -- events -------------------------------------------------------------------------------------
+def event_json(event: Event, taken: int = 0, waitlisted: int = 0) -> dict:
+    return {"id": event.id, "title_zh": event.title_zh, "title_en": event.title_en,
+            "description": event.description, "description_en": event.description_en,
+            "starts_at": aware(event.starts_at).isoformat(), "ends_at": aware(event.ends_at).isoformat(),
+            "station_id": event.station_id, "capacity": event.capacity, "audiences": list(event.audiences),
+            "cancelled": event.cancelled, "registered": taken, "waitlisted": waitlisted}
+
+
+def _moment(body: dict, key: str) -> datetime:
+    value = body[key]
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise bad(f"'{key}' must be an ISO 8601 time such as 2025-06-01T19:00:00+08:00")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)).astimezone(timezone.utc)
+
+
+def _apply(request: web.Request, event: Event, body: dict, *, creating: bool) -> None:
+    unknown = set(body) - EVENT_FIELDS
+    if unknown:
+        raise bad(f"unknown fields: {', '.join(sorted(unknown))}; known: {', '.join(sorted(EVENT_FIELDS))}")
+    missing = REQUIRED_EVENT_FIELDS - set(body) if creating else set()
+    if missing:
+        raise bad(f"missing fields: {', '.join(sorted(missing))}")
+    for key in ("title_zh", "title_en", "description", "description_en", "station_id"):
+        if key in body and not isinstance(body[key], str):
+            raise bad(f"'{key}' must be text")
+    if "title_zh" in body and not body["title_zh"].strip():
+        raise bad("'title_zh' must not be empty")
+    if "station_id" in body:
+        try:
+            request.app[KNOWLEDGE].stations.get(body["station_id"])
+        except KeyError:
+            raise bad(f"unknown station_id {body['station_id']!r} (ids are in knowledge/data/stations.yaml)") from None
+    if "capacity" in body and (isinstance(body["capacity"], bool) or not isinstance(body["capacity"], int)
+                               or body["capacity"] < 1):
+        raise bad("'capacity' must be a whole number of at least 1")
+    if "audiences" in body and (not isinstance(body["audiences"], list)
+                                or any(a not in AUDIENCES for a in body["audiences"])):
+        raise bad(f"'audiences' must be a list of: {', '.join(sorted(AUDIENCES))}")
+    times = {key: _moment(body, key) for key in ("starts_at", "ends_at") if key in body}
+    for key, value in body.items():
+        setattr(event, key, times.get(key, value))
+    if aware(event.ends_at) <= aware(event.starts_at):
+        raise bad("'ends_at' must be after 'starts_at'")
+
+
+async def _counts(session, event_id: int) -> tuple[int, int]:
+    rows = dict((await session.execute(select(Registration.status, func.count()).where(
+        Registration.event_id == event_id).group_by(Registration.status))).all())
+    return rows.get("registered", 0), rows.get("waitlisted", 0)
+
+
+async def _event(session, request: web.Request) -> Event:
+    try:
+        event_id = int(request.match_info["event_id"])
+    except ValueError:
+        raise bad("event id must be a number", 404) from None
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise bad(f"no event {event_id}", 404)
+    return event
+
+
+@require_role("admin")
+async def list_events(request: web.Request) -> web.Response:
+    async with request.app[SERVICES].db() as session:
+        events = list(await session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
+        counts = (await session.execute(select(Registration.event_id, Registration.status, func.count())
+                                        .group_by(Registration.event_id, Registration.status))).all()
+    by_event: dict[tuple[int, str], int] = {(e, s): n for e, s, n in counts}
+    return web.json_response({"events": [event_json(e, by_event.get((e.id, "registered"), 0),
+                                                    by_event.get((e.id, "waitlisted"), 0)) for e in events]})
+
+
+@require_role("admin")
+async def create_event(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    event = Event(title_en="", description="", description_en="", audiences=["general"], cancelled=False)
+    _apply(request, event, body, creating=True)
+    async with request.app[SERVICES].db.begin() as session:
+        session.add(event)
+    return web.json_response(event_json(event), status=201)
+
+
+@require_role("admin")
+async def get_event(request: web.Request) -> web.Response:
+    async with request.app[SERVICES].db() as session:
+        event = await _event(session, request)
+        return web.json_response(event_json(event, *await _counts(session, event.id)))
+
+
+@require_role("admin")
+async def update_event(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    async with request.app[SERVICES].db.begin() as session:
+        event = await _event(session, request)
+        _apply(request, event, body, creating=False)
+        await session.flush()
+        return web.json_response(event_json(event, *await _counts(session, event.id)))
+
+
+@require_role("admin")
+async def cancel_event(request: web.Request) -> web.Response:
+    """Events are cancelled, not erased: registrations stay on record."""
+    async with request.app[SERVICES].db.begin() as session:
+        event = await _event(session, request)
+        event.cancelled = True
+        await session.flush()
+        return web.json_response(event_json(event, *await _counts(session, event.id)))
+
+
+@require_role("admin")
+async def event_registrations(request: web.Request) -> web.Response:
+    async with request.app[SERVICES].db() as session:
+        event = await _event(session, request)
+        rows = (await session.execute(select(Registration, Resident.openid)
+                                      .join(Resident, Resident.id == Registration.resident_id)
+                                      .where(Registration.event_id == event.id)
+                                      .order_by(Registration.created_at, Registration.id))).all()
+    return web.json_response({"event_id": event.id, "registrations": [
+        {"id": r.id, "resident_id": r.resident_id, "openid": openid, "status": r.status,
+         "created_at": aware(r.created_at).isoformat()} for r, openid in rows]})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post("/api/assessments", post_assessment)
+    app.router.add_get("/api/events", list_events)
+    app.router.add_post("/api/events", create_event)
+    app.router.add_get("/api/events/{event_id}", get_event)
+    app.router.add_patch("/api/events/{event_id}", update_event)
+    app.router.add_delete("/api/events/{event_id}", cancel_event)
+    app.router.add_get("/api/events/{event_id}/registrations", event_registrations)

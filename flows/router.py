@@ -1,0 +1,196 @@
+"""The router: the pipeline stage that sends each message to the right flow, or answers it itself.
+
+Order of reading a message: language words, global words (menu, exit, counsellor, record, the five
+areas), the resident's current flow (resumed, continued or expired by age), the top-level menu
+numbers, then the best-matching tip, then the menu. A resident is never met with silence.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import select, update
+
+from bot.models import Resident, ResidentTag
+from bot.pipeline import Turn
+from bot.services import Services
+from bot.stores.state import FlowState
+from bot.values import Inbound, Reply
+from flows.assessment import AssessmentFlow
+from flows.base import Flow
+from flows.context import Ctx, Words, parse_number
+from flows.counsellor import request_counsellor
+from flows.events import EventsFlow
+from flows.record import record_reply
+from flows.stations import StationsFlow
+from flows.tips import TipsFlow, tip_text
+from knowledge.library import Knowledge
+from knowledge.texts import detect_language
+
+log = logging.getLogger(__name__)
+
+FLOWS: dict[str, type[Flow]] = {f.name: f for f in (AssessmentFlow, TipsFlow, EventsFlow, StationsFlow)}
+RESUME_AFTER = 30 * 60  # seconds of silence after which a half-done assessment asks before going on
+EXPIRE_AFTER = 24 * 3600  # seconds after which a flow is over
+LOCATION_SLOT = "location"
+LANG_CHOSEN_TAG = "lang_chosen"
+DETECT_MIN_WORDS = 2  # one English word ("menu", "maybe", "PHQ") says nothing about the resident's language
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+AREAS = {"menu.words.assess": "assessment", "menu.words.tips": "tips", "menu.words.events": "events",
+         "menu.words.stations": "stations", "menu.words.counsellor": "counsellor"}
+MENU_KEYS = {"MENU_ASSESS": "assessment", "MENU_TIPS": "tips", "MENU_EVENTS": "events",
+             "MENU_STATIONS": "stations", "MENU_COUNSELLOR": "counsellor"}
+MENU_NUMBERS = {1: "assessment", 2: "tips", 3: "events", 4: "stations", 5: "counsellor"}
+LANGUAGES = {"menu.words.lang_zh_hans": "zh-Hans", "menu.words.lang_zh_hant": "zh-Hant",
+             "menu.words.lang_en": "en"}
+GLOBAL_WORDS = [*AREAS, *LANGUAGES, "menu.words.menu", "menu.words.exit", "menu.words.history",
+                "events.words.mine"]
+PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
+
+
+class Router:
+    def __init__(self, services: Services, knowledge: Knowledge) -> None:
+        self.services = services
+        self.knowledge = knowledge
+        self.words = Words(knowledge.texts, GLOBAL_WORDS)
+
+    async def __call__(self, turn: Turn) -> list[Reply] | None:
+        inbound = turn.inbound
+        if inbound.kind == "event" and inbound.event in PLATFORM_REPORTS:
+            return None
+        ctx = Ctx(self.services, self.knowledge, turn, turn.resident.language)
+        if inbound.kind == "event":
+            return await self.on_event(ctx, inbound)
+        if inbound.kind == "location":
+            return await self.on_location(ctx, inbound.latitude, inbound.longitude, explicit=True)
+        if not inbound.text.strip():
+            return [Reply(text=ctx.t("menu.not_text", menu=ctx.menu()))]
+        await self.detect_language(ctx, inbound.text)
+        replies = await self.on_text(ctx, inbound.text)
+        if ctx.ref.is_new:  # first contact: who we are, and the emergency numbers, come first
+            welcome = Reply(text=ctx.t("welcome", menu=ctx.menu()))
+            return [welcome] if replies == [self.fallback(ctx)] else [welcome, *replies]
+        return replies
+
+    # -- events and locations -----------------------------------------------------------------
+    async def on_event(self, ctx: Ctx, inbound: Inbound) -> list[Reply]:
+        if inbound.event == "subscribe":
+            await self.services.states.clear(ctx.openid)
+            return [Reply(text=ctx.t("welcome", menu=ctx.menu()))]
+        if inbound.event == "click":
+            area = MENU_KEYS.get(inbound.event_key)
+            return await self.start(ctx, area) if area else [Reply(text=ctx.menu())]
+        if inbound.event == "scan":
+            return [Reply(text=ctx.menu())]
+        if inbound.event == "location" and inbound.has_location:
+            return await self.on_location(ctx, inbound.latitude, inbound.longitude, explicit=False)
+        return []  # unsubscribe, view: nothing to say
+
+    async def on_location(self, ctx: Ctx, latitude: float, longitude: float, *, explicit: bool) -> list[Reply]:
+        """Remember where the resident is; answer with events near them in the events flow, else stations.
+
+        The platform reports a LOCATION event on its own; inside another flow it is only remembered.
+        """
+        states = self.services.states
+        await states.set(ctx.openid, FlowState(LOCATION_SLOT, "known", {"lat": latitude, "lon": longitude}),
+                         slot=LOCATION_SLOT)
+        current = await states.get(ctx.openid)
+        if current is not None and current.age_seconds() > EXPIRE_AFTER:
+            current = None
+        if current is not None and current.flow == EventsFlow.name:
+            flow: Flow = EventsFlow(ctx, current.state, current.data)
+        elif current is None or explicit or current.flow == StationsFlow.name:
+            flow = StationsFlow(ctx)
+        else:
+            return []
+        await flow.located(latitude, longitude)
+        await flow.save()
+        return flow.replies
+
+    # -- text ---------------------------------------------------------------------------------
+    async def on_text(self, ctx: Ctx, text: str) -> list[Reply]:
+        key = self.words.match(text)
+        states = self.services.states
+        if key in LANGUAGES:
+            return await self.switch_language(ctx, LANGUAGES[key])
+        if key == "menu.words.menu":
+            await states.clear(ctx.openid)
+            return [Reply(text=ctx.menu())]
+        if key == "menu.words.exit":
+            await states.clear(ctx.openid)
+            return [Reply(text=ctx.t("menu.exited", menu=ctx.menu()))]
+        if key == "menu.words.history":
+            return await record_reply(ctx)
+        if key in AREAS:
+            return await self.start(ctx, AREAS[key])
+        if key == "events.words.mine":
+            return await self.start(ctx, EventsFlow.name, trigger="begin_mine")
+        current = await states.get(ctx.openid)
+        if current is not None and current.flow in FLOWS:
+            return await self.continue_flow(ctx, current, text)
+        number = parse_number(text)
+        if number in MENU_NUMBERS:
+            return await self.start(ctx, MENU_NUMBERS[number])
+        found = self.knowledge.tips.search(text, ctx.lang, limit=1)
+        if found:
+            return [Reply(text=ctx.t("menu.tip_answer", tip=tip_text(ctx, found[0])))]
+        return [self.fallback(ctx)]
+
+    def fallback(self, ctx: Ctx) -> Reply:
+        return Reply(text=ctx.t("fallback", menu=ctx.menu()))
+
+    async def continue_flow(self, ctx: Ctx, current: FlowState, text: str) -> list[Reply]:
+        age = current.age_seconds()
+        if age > EXPIRE_AFTER:
+            await self.services.states.clear(ctx.openid)
+            return [Reply(text=ctx.t("flow_expired", menu=ctx.menu()))]
+        flow = FLOWS[current.flow](ctx, current.state, current.data)
+        if age > RESUME_AFTER and current.state in flow.pausable:
+            await flow.pause()
+        else:
+            await flow.receive(text)
+        await flow.save()
+        return flow.replies
+
+    async def start(self, ctx: Ctx, area: str, trigger: str = "begin") -> list[Reply]:
+        await self.services.states.clear(ctx.openid)
+        if area == "counsellor":
+            risk = ctx.turn.notes.get("risk")
+            return await request_counsellor(ctx, reason="resident_request", level=int(getattr(risk, "level", 0)))
+        flow = FLOWS[area](ctx)
+        where = await self.services.states.get(ctx.openid, slot=LOCATION_SLOT) if area == "events" else None
+        if where is not None and trigger == "begin":
+            await flow.located(where.data["lat"], where.data["lon"])
+        else:
+            await flow.trigger(trigger)
+        await flow.save()
+        return flow.replies
+
+    # -- language -----------------------------------------------------------------------------
+    async def switch_language(self, ctx: Ctx, lang: str) -> list[Reply]:
+        ctx.lang = lang
+        await self._store_language(ctx, lang, chosen=True)
+        return [Reply(text=ctx.t("language_switched")), Reply(text=ctx.menu())]
+
+    async def detect_language(self, ctx: Ctx, text: str) -> None:
+        """Adopt the language a resident writes in, unless they chose one themselves."""
+        detected = detect_language(text)
+        if detected is None or detected == ctx.lang:
+            return
+        if detected == "en" and len(_LATIN_WORD.findall(text)) < DETECT_MIN_WORDS:
+            return
+        async with self.services.db() as session:
+            chosen = await session.scalar(select(ResidentTag.id).where(
+                ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == LANG_CHOSEN_TAG))
+        if chosen is None:
+            ctx.lang = detected
+            await self._store_language(ctx, detected, chosen=False)
+
+    async def _store_language(self, ctx: Ctx, lang: str, *, chosen: bool) -> None:
+        async with self.services.db.begin() as session:
+            await session.execute(update(Resident).where(Resident.id == ctx.ref.id).values(language=lang))
+            if chosen and await session.scalar(select(ResidentTag.id).where(
+                    ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == LANG_CHOSEN_TAG)) is None:
+                session.add(ResidentTag(resident_id=ctx.ref.id, tag=LANG_CHOSEN_TAG))
+        log.info("language set", extra={"language": lang, "chosen": chosen})

@@ -1,0 +1,53 @@
+"""The flows package in the app: the knowledge loaded once, the router stage, the record page, the APIs."""
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.appkeys import SERVICES
+from bot.db import utcnow
+from bot.pipeline import ORDER_ROUTER
+from flows import api
+from flows.keys import KNOWLEDGE
+from flows.models import Event
+from flows.record import record_page
+from flows.router import Router
+from knowledge.events_seed import load_event_seeds
+from knowledge.library import load_knowledge
+
+__all__ = ["KNOWLEDGE", "setup_app", "seed_demo"]
+
+
+async def flows_stage(app: web.Application) -> AsyncIterator[None]:
+    """Content is read once per worker; a test may put its own knowledge on the app before start."""
+    if KNOWLEDGE not in app:
+        app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
+    services = app[SERVICES]
+    services.pipeline.add(ORDER_ROUTER, "router", Router(services, app[KNOWLEDGE]))
+    yield
+
+
+def setup_app(app: web.Application) -> None:
+    app.cleanup_ctx.append(flows_stage)
+    app.router.add_get("/record/{token}", record_page)
+    api.setup_routes(app)
+
+
+async def seed_demo(app: web.Application) -> None:
+    """The demo events from knowledge/data/events.yaml, once each (matched by their seed id)."""
+    knowledge = app[KNOWLEDGE]
+    seeds = await asyncio.to_thread(load_event_seeds, utcnow(), knowledge.stations)
+    async with app[SERVICES].db.begin() as session:
+        known = set(await session.scalars(select(Event.seed_key).where(Event.seed_key.is_not(None))))
+        for seed in seeds:
+            if seed.id in known:
+                continue
+            session.add(Event(
+                seed_key=seed.id, title_zh=seed.title.zh_hans, title_en=seed.title.en,
+                description=seed.description.zh_hans, description_en=seed.description.en,
+                starts_at=seed.starts_at.astimezone(utcnow().tzinfo), ends_at=seed.ends_at.astimezone(utcnow().tzinfo),
+                station_id=seed.station, capacity=seed.capacity, audiences=list(seed.audiences), cancelled=False,
+                created_at=utcnow()))
