@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Packages that plug into the app, in order; each has `setup_app(app)`. Missing ones are skipped
 # so a package can be developed on its own.
-PLUGINS = ("bot.auth.views", "flows.safety.web", "flows.web", "handoff.web", "scheduler.web", "bot.simulator.web")
+PLUGINS = ("bot.auth.views", "flows.safety.web", "flows.web", "handoff.web", "handoff.review.web", "scheduler.web", "bot.simulator.web")
 SHUTDOWN_GRACE = 10.0
 
 

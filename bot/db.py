@@ -20,7 +20,8 @@ NAMING = {
 }
 
 
-MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "scheduler.models")
+MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "handoff.review.models",
+                 "scheduler.models")
 
 
 class Base(DeclarativeBase):

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "flows", "flows/safety", "handoff", "scheduler")
+PACKAGES = ("bot", "flows", "flows/safety", "handoff", "handoff/review", "scheduler")
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
