@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "knowledge.scales_cli",
     "knowledge.crisis.cli",
     "handoff.cli",
+    "handoff.review.cli",
 )
 
 

@@ -1,0 +1,96 @@
+"""The detections record: written by the safety path, read by the console and the resident's record.
+
+The message itself stays in the transcript; a detection points at the inbound row (the newest one
+in the conversation when it is written, which is this turn's: the resident's lock is held).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+
+from bot.db import utcnow
+from bot.models import Message
+from bot.services import Services
+from bot.transcript import ResidentRef
+from flows.safety.models import ACTIONS, CrisisDetection
+
+
+@dataclass(frozen=True)
+class Detection:
+    id: int
+    created_at: datetime
+    source: str  # "message", or where a scale item came from (assessment:PHQ-9:item9)
+    level: int
+    screened_level: int | None
+    matched: tuple[str, ...]
+    reason: str
+    action: str
+    case_id: int | None
+    conversation_id: int
+    message_id: int | None
+    text: str  # the message as the transcript holds it ("" for a scale item)
+    false_alarm: bool
+    marked_by: int | None
+    marked_at: datetime | None
+
+
+async def record_detection(services: Services, ref: ResidentRef, *, level: int, matched: tuple[str, ...] = (),
+                           reason: str = "", action: str = "none", source: str = "message",
+                           case_id: int | None = None) -> int:
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+    async with services.db.begin() as session:
+        message_id = None
+        if source == "message":
+            message_id = await session.scalar(select(func.max(Message.id)).where(
+                Message.conversation_id == ref.conversation_id, Message.direction == "in"))
+        row = CrisisDetection(resident_id=ref.id, conversation_id=ref.conversation_id, message_id=message_id,
+                              source=source[:64], level=int(level), matched=list(matched), reason=reason[:255],
+                              action=action, case_id=case_id, false_alarm=False, created_at=utcnow())
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def update_detection(services: Services, detection_id: int, **values: object) -> None:
+    """What a safety check found later: the screened level, a handoff it led to."""
+    if values.get("action", "none") not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+    async with services.db.begin() as session:
+        await session.execute(update(CrisisDetection).where(CrisisDetection.id == detection_id).values(**values))
+
+
+async def detections_for(services: Services, resident_id: int, *, min_level: int = 0,
+                         limit: int = 200) -> list[Detection]:
+    """A resident's detections, newest first, with the message each one read."""
+    query = (select(CrisisDetection, Message.content)
+             .outerjoin(Message, Message.id == CrisisDetection.message_id)
+             .where(CrisisDetection.resident_id == resident_id, CrisisDetection.level >= min_level)
+             .order_by(CrisisDetection.created_at.desc(), CrisisDetection.id.desc()).limit(limit))
+    async with services.db() as session:
+        rows = (await session.execute(query)).all()
+    return [_value(row, text or "") for row, text in rows]
+
+
+async def mark_false_alarm(services: Services, *, staff_id: int, detection_id: int | None = None,
+                           case_id: int | None = None, false_alarm: bool = True) -> int:
+    """Mark one detection, or every detection of a case, as a false alarm (kept for tuning); returns how many."""
+    if detection_id is None and case_id is None:
+        raise ValueError("give a detection_id or a case_id")
+    conditions = []
+    if detection_id is not None:
+        conditions.append(CrisisDetection.id == detection_id)
+    if case_id is not None:
+        conditions.append(CrisisDetection.case_id == case_id)
+    async with services.db.begin() as session:
+        done = await session.execute(update(CrisisDetection).where(or_(*conditions)).values(
+            false_alarm=false_alarm, marked_by=staff_id, marked_at=utcnow()))
+    return done.rowcount
+
+
+def _value(row: CrisisDetection, text: str) -> Detection:
+    return Detection(row.id, row.created_at, row.source, row.level, row.screened_level, tuple(row.matched or ()),
+                     row.reason, row.action, row.case_id, row.conversation_id, row.message_id, text,
+                     row.false_alarm, row.marked_by, row.marked_at)

@@ -1,0 +1,70 @@
+"""The turn stage at ORDER_SAFETY: every text and voice transcription is read for risk first.
+
+The reading goes into `turn.notes["risk"]` for later stages (the handoff stage raises an open
+case with it). With a case open the counsellor has the conversation, so the stage only records
+the reading and lets the handoff stage relay it; otherwise level 3-4 takes the urgent path,
+level 2 starts the safety check, and a running check gets the resident's answers before the router.
+"""
+from __future__ import annotations
+
+import logging
+
+from bot.pipeline import Turn
+from bot.services import Services
+from bot.values import Reply
+from flows.safety.check import load_check
+from flows.safety.memory import RiskMemory
+from flows.safety.record import record_detection
+from flows.safety.respond import begin_check, continue_check, language_for, urgent_path
+from flows.safety.screener import Screener
+from handoff.cases import open_case
+from knowledge.crisis import Detector, Risk
+
+log = logging.getLogger(__name__)
+
+SCANNED = ("text", "voice")  # voice carries the platform's Recognition text
+CHECK_LEVEL = 2  # a safety check starts at this level, and the memory keeps it while the check runs
+
+
+def make_stage(services: Services, detector: Detector, screener: Screener):
+    memory = RiskMemory(services.redis)
+
+    async def safety_stage(turn: Turn) -> list[Reply] | None:
+        inbound, ref = turn.inbound, turn.resident
+        if inbound.kind not in SCANNED or not inbound.text.strip():
+            return None
+        known = await memory.level(inbound.openid)
+        risk = detector.scan(inbound.text, known)
+        turn.notes["risk"] = risk
+        await memory.remember(inbound.openid, int(risk.level), known)
+        if not ref.id:
+            return None
+        if known >= CHECK_LEVEL:  # a check only runs while its risk is remembered: one Redis read otherwise
+            check = await load_check(services.states, screener, inbound.openid)
+            if check is not None:
+                replies = await continue_check(services, check, ref, inbound.text, risk)
+                await memory.remember(inbound.openid, max(known, int(risk.level)), known)  # keep it alive
+                if replies is not None:
+                    return replies
+        return await respond(services, turn, risk)
+
+    return safety_stage
+
+
+async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | None:
+    ref, level = turn.resident, int(risk.level)
+    if level == 0:
+        return None
+    if level == 1:  # concern: no response of its own, but the record shows the way things went
+        await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason)
+        return None
+    case = await open_case(services, ref.id)
+    if case is not None and case.fallback_at is None:
+        await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason,
+                               action="open_case", case_id=case.id)
+        log.info("crisis reading during an open case", extra={"level": level, "case_id": case.id})
+        return None
+    lang = language_for(turn.inbound.text, ref)
+    if level >= 3:
+        return await urgent_path(services, ref, lang, risk)
+    return await begin_check(services, ref, lang, level=level, source="message", risk=risk)

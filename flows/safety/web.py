@@ -1,0 +1,38 @@
+"""The safety subpackage in the app: the detector and the screener loaded once, the stage at ORDER_SAFETY."""
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot.appkeys import SERVICES
+from bot.pipeline import ORDER_SAFETY
+from flows.safety.screener import Screener, screener
+from flows.safety.stage import make_stage
+from knowledge.crisis import Detector
+
+DETECTOR = web.AppKey("crisis_detector", Detector)
+SCREENER = web.AppKey("safety_screener", Screener)
+
+
+@functools.cache
+def detector() -> Detector:
+    """The lexicon is immutable data: one copy per process, however many apps (tests) it serves."""
+    return Detector.load()
+
+
+async def safety_stage(app: web.Application) -> AsyncIterator[None]:
+    """Loading the lexicon takes most of a second: once per worker, off the event loop, before any turn."""
+    if DETECTOR not in app:
+        app[DETECTOR] = await asyncio.to_thread(detector)
+    app[SCREENER] = await asyncio.to_thread(screener)
+    services = app[SERVICES]
+    services.texts.local("safety.urgent")  # the texts this path needs exist, or the start fails here
+    services.pipeline.add(ORDER_SAFETY, "safety", make_stage(services, app[DETECTOR], app[SCREENER]))
+    yield
+
+
+def setup_app(app: web.Application) -> None:
+    app.cleanup_ctx.append(safety_stage)

@@ -1,0 +1,103 @@
+"""Everything the conversation view, the print view and the exports show about one conversation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Conversation, Message, Resident, StaffUser
+from flows.safety.models import CrisisDetection
+from handoff.models import Case, CaseEvent, Note
+from handoff.review.export import Row
+from handoff.review.models import QualityReview
+
+
+@dataclass
+class Turn:
+    message: Message
+    author: str
+    detections: list[CrisisDetection] = field(default_factory=list)
+    pieces: list[tuple[str, bool]] = field(default_factory=list)  # (text, is evidence)
+
+
+@dataclass
+class CaseView:
+    case: Case
+    counsellor: str
+    events: list[tuple[CaseEvent, str]]
+    notes: list[tuple[Note, str]]
+    reviews: list[QualityReview]
+
+
+@dataclass
+class ConversationView:
+    conversation: Conversation
+    resident: Resident
+    turns: list[Turn]
+    cases: list[CaseView]
+    detections: list[CrisisDetection]
+
+    def rows(self) -> list[Row]:
+        return [Row(self.conversation.id, t.message.id, t.message.created_at, self.resident.openid,
+                    t.message.direction, t.message.sender, t.author, t.message.kind, t.message.content)
+                for t in self.turns]
+
+    def names(self, with_staff: bool = False) -> list[str]:
+        names = [self.resident.name]
+        if with_staff:
+            names += [t.author for t in self.turns] + [c.counsellor for c in self.cases]
+        return [n for n in names if n]
+
+
+def highlight(text: str, words: list[str]) -> list[tuple[str, bool]]:
+    """Split text into pieces, marking each occurrence of the detector's evidence."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    pieces: list[tuple[str, bool]] = []
+    i, start = 0, 0
+    while i < len(text):
+        word = next((w for w in words if text.startswith(w, i)), None)
+        if word:
+            if start < i:
+                pieces.append((text[start:i], False))
+            pieces.append((word, True))
+            i = start = i + len(word)
+        else:
+            i += 1
+    if start < len(text):
+        pieces.append((text[start:], False))
+    return pieces
+
+
+async def load(session: AsyncSession, conversation_id: int) -> ConversationView | None:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    resident = await session.get(Resident, conversation.resident_id)
+    staff = {s.id: s.display_name or s.username for s in await session.scalars(select(StaffUser))}
+    messages = list(await session.scalars(select(Message).where(Message.conversation_id == conversation_id)
+                                          .order_by(Message.created_at, Message.id)))
+    detections = list(await session.scalars(select(CrisisDetection).where(
+        CrisisDetection.conversation_id == conversation_id).order_by(CrisisDetection.created_at)))
+    by_message: dict[int, list[CrisisDetection]] = {}
+    for d in detections:
+        if d.message_id is not None:
+            by_message.setdefault(d.message_id, []).append(d)
+    turns = []
+    for m in messages:
+        found = by_message.get(m.id, [])
+        turns.append(Turn(m, staff.get(m.author_id, "") if m.author_id else "", found,
+                          highlight(m.content, [w for d in found for w in (d.matched or [])])))
+    cases = [await _case_view(session, case, staff) for case in await session.scalars(
+        select(Case).where(Case.conversation_id == conversation_id).order_by(Case.queued_at))]
+    return ConversationView(conversation, resident, turns, cases, detections)
+
+
+async def _case_view(session: AsyncSession, case: Case, staff: dict[int, str]) -> CaseView:
+    events = await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at))
+    notes = await session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.created_at))
+    reviews = await session.scalars(select(QualityReview).where(QualityReview.case_id == case.id)
+                                    .order_by(QualityReview.created_at))
+    return CaseView(case, staff.get(case.counsellor_id, "") if case.counsellor_id else "",
+                    [(e, staff.get(e.actor_id, "") if e.actor_id else "") for e in events],
+                    [(n, staff.get(n.author_id, "") if n.author_id else "") for n in notes], list(reviews))
