@@ -1,0 +1,93 @@
+"""The admin dashboard: the service's figures over a chosen period, read-only over every package's
+tables. A table that does not exist yet (a package not installed) shows as "no data", not an error."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.auth import require_role
+from bot.db import utcnow
+from scheduler import charts
+from scheduler.models import Delivery
+from scheduler.outreach import OUTREACH
+
+log = logging.getLogger(__name__)
+PERIODS = (7, 30, 90, 365)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+async def _assessments(session, since):
+    from flows.models import Assessment
+
+    bands = (await session.execute(select(Assessment.scale, Assessment.band, func.count())
+                                   .where(Assessment.created_at >= since)
+                                   .group_by(Assessment.scale, Assessment.band))).all()
+    people = await session.scalar(select(func.count(func.distinct(Assessment.resident_id)))
+                                  .where(Assessment.created_at >= since))
+    return {"chart": charts.bars([(f"{s} {b}", n) for s, b, n in bands]),
+            "total": sum(n for *_, n in bands), "people": people or 0}
+
+
+async def _handoffs(session, since):
+    from handoff.models import Case
+
+    levels = (await session.execute(select(Case.level, func.count()).where(
+        Case.queued_at >= since, Case.reason == "crisis").group_by(Case.level).order_by(Case.level.desc()))).all()
+    waits = (await session.execute(select(Case.queued_at, Case.claimed_at).where(
+        Case.queued_at >= since, Case.claimed_at.is_not(None)).limit(20000))).all()
+    total = await session.scalar(select(func.count()).select_from(Case).where(Case.queued_at >= since))
+    minutes = sorted((_aware(c) - _aware(q)).total_seconds() / 60 for q, c in waits)
+    median = minutes[len(minutes) // 2] if minutes else None
+    buckets = [("<1 分钟", sum(m < 1 for m in minutes)), ("1-5 分钟", sum(1 <= m < 5 for m in minutes)),
+               ("5-15 分钟", sum(5 <= m < 15 for m in minutes)), (">15 分钟", sum(m >= 15 for m in minutes))]
+    return {"crisis": charts.bars([(f"风险等级 {lvl}", n) for lvl, n in levels]), "total": total or 0,
+            "waits": charts.bars(buckets if minutes else []), "median": median}
+
+
+async def _events(session, since):
+    from flows.models import Event, Registration
+
+    events = await session.scalar(select(func.count()).select_from(Event).where(Event.starts_at >= since))
+    statuses = (await session.execute(select(Registration.status, func.count()).join(Event).where(
+        Event.starts_at >= since).group_by(Registration.status))).all()
+    return {"events": events or 0, "chart": charts.bars(list(statuses))}
+
+
+async def _reach(session, since):
+    statuses = (await session.execute(select(Delivery.status, func.count()).where(Delivery.created_at >= since)
+                                      .group_by(Delivery.status))).all()
+    reached = await session.scalar(select(func.count(func.distinct(Delivery.resident_id))).where(
+        Delivery.created_at >= since, Delivery.status == "sent"))
+    return {"chart": charts.bars(list(statuses)), "reached": reached or 0}
+
+
+async def _figure(sessions, name: str, fn, since):
+    try:
+        async with sessions() as session:
+            return await fn(session, since)
+    except (ImportError, SQLAlchemyError):
+        log.info("dashboard figure unavailable", extra={"figure": name})
+        return None
+
+
+@require_role("admin")
+async def dashboard(request: web.Request) -> web.Response:
+    try:
+        days = int(request.query.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in PERIODS else 30
+    since = utcnow() - timedelta(days=days)
+    db = request.app[OUTREACH].services.db
+    figures = {name: await _figure(db, name, fn, since) for name, fn in (
+        ("assessments", _assessments), ("handoffs", _handoffs), ("events", _events), ("reach", _reach))}
+    return aiohttp_jinja2.render_template("admin_dashboard.html", request,
+                                          {"days": days, "periods": PERIODS, **figures})

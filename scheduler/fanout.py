@@ -1,0 +1,265 @@
+"""The fan-out: stream a run's audience in batches, claim a delivery row per resident, then send.
+
+Claim before send: the (run, resident) row is inserted (ON CONFLICT DO NOTHING) before the
+message goes out, so a restarted run skips everyone it already claimed. A claim left `queued` by
+a worker that died mid-send is marked failed, never sent again: a resident may miss one push,
+but never gets two. Quota errors (45009) release the claim and pause the run until later.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.db import utcnow
+from bot.models import Conversation
+from bot.transcript import ResidentRef
+from bot.wechat.api import WeChatAPIError
+from scheduler import audiences, content, policy, runs
+from scheduler.audiences import AudienceRule, DueDate, Recipient
+from scheduler.lease import Lease
+from scheduler.models import Audience, Campaign, CampaignRun, Delivery
+from scheduler.outreach import Outreach
+from scheduler.render import Message, Renderer, RenderError
+
+log = logging.getLogger(__name__)
+QUOTA = 45009
+INTERRUPTED = "interrupted mid-send; not resent so nobody gets a second copy"
+
+
+@dataclass
+class Claim:
+    delivery_id: int
+    recipient: Recipient
+    message: Message
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    status: str  # sent / failed / quota
+    error: str = ""
+    msgid: str = ""
+
+
+async def audience_conditions(out: Outreach, campaign: Campaign, run: CampaignRun) -> list:
+    rule = AudienceRule()
+    if campaign.audience_id is not None:
+        async with out.services.db() as session:
+            saved = await session.get(Audience, campaign.audience_id)
+        rule = AudienceRule.from_dict(saved.rule if saved else {})
+    where = audiences.conditions(rule, now=utcnow(), cs_only=campaign.channel != "template")
+    due = run.context.get("due")
+    if due:
+        where.append(audiences.due_condition(
+            DueDate(due["anchor"], int(due["offset_days"]), int(due.get("every_days") or 0),
+                    out.settings.timezone), date.fromisoformat(due["day"])))
+    if run.context.get("event_id") is not None:
+        from scheduler.events import registrants_condition
+        where.append(registrants_condition(int(run.context["event_id"])))
+    return where
+
+
+def _insert(dialect: str):
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def claim(out: Outreach, run: CampaignRun, campaign: Campaign, renderer: Renderer,
+                batch: list[Recipient]) -> tuple[list[Claim], dict[str, int]]:
+    """Insert this batch's delivery rows; return the claims this worker won and what it skipped."""
+    now = utcnow()
+    stations = await content.station_tags(out.services.db, [r.id for r in batch])
+    shared = run.context.get("shared", {})
+    async with out.services.db.begin() as session:
+        cap = out.settings.frequency_cap if campaign.system not in policy.UNCAPPED else 0
+        over_cap = await policy.capped(session, [r.id for r in batch], run.id, cap, now)
+        rows, messages = [], {}
+        for r in batch:
+            row = {"run_id": run.id, "resident_id": r.id, "status": "queued", "error": "", "msgid": "",
+                   "report": "", "created_at": now}
+            if r.id in over_cap:
+                row.update(status="skipped", error="frequency cap")
+            else:
+                try:
+                    messages[r.id] = renderer.render(content.resident_context(r, stations.get(r.id), shared, now))
+                except RenderError as exc:
+                    row.update(status="failed", error=str(exc)[:255])
+            rows.append(row)
+        insert = _insert(session.bind.dialect.name)(Delivery).on_conflict_do_nothing(
+            index_elements=["run_id", "resident_id"]).returning(Delivery.id, Delivery.resident_id, Delivery.status)
+        won = (await session.execute(insert, rows)).all()
+    by_id = {r.id: r for r in batch}
+    claims = [Claim(did, by_id[rid], messages[rid]) for did, rid, status in won if status == "queued"]
+    counts = {"skipped": sum(1 for *_, s in won if s == "skipped"), "failed": sum(1 for *_, s in won if s == "failed")}
+    return claims, counts
+
+
+async def _conversations(out: Outreach, resident_ids: list[int]) -> dict[int, int]:
+    async with out.services.db() as session:
+        rows = await session.execute(select(Conversation.resident_id, Conversation.id)
+                                     .where(Conversation.resident_id.in_(resident_ids)).order_by(Conversation.id))
+    return dict(rows.all())  # the last (newest) conversation wins
+
+
+async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) -> Outcome:
+    await out.bucket.acquire()
+    message, r = item.message, item.recipient
+    if message.channel == "template":
+        try:
+            sent = await out.services.api.send_template(r.openid, message.template_id, message.fields, message.url)
+        except WeChatAPIError as err:
+            return Outcome(item.delivery_id, "quota" if err.errcode == QUOTA else "failed",
+                           f"{err.errcode} {err.errmsg}"[:255])
+        return Outcome(item.delivery_id, "sent", msgid=sent.msgid)
+    ref = ResidentRef(r.id, r.openid, conversations.get(r.id, 0), r.language, False, True)
+    if not ref.conversation_id:
+        return Outcome(item.delivery_id, "failed", "no conversation: outside the 48-hour window")
+    [result] = await out.services.messenger.send(ref, [message.reply], sender="system")
+    if result.ok:
+        return Outcome(item.delivery_id, "sent")
+    return Outcome(item.delivery_id, "quota" if result.errcode == QUOTA else "failed", result.error)
+
+
+async def send_all(out: Outreach, claims: list[Claim], started: set[int], done: list[Outcome]) -> None:
+    """Send with bounded concurrency. `started` and `done` fill as it goes, so whoever stops it
+    knows which claims were never tried (safe to release) and which were in flight (unknown)."""
+    conversations = await _conversations(out, [c.recipient.id for c in claims]) \
+        if any(c.message.channel != "template" for c in claims) else {}
+    queue = iter(claims)
+    stop = False
+
+    async def worker() -> None:
+        nonlocal stop
+        for item in queue:
+            if stop:
+                return
+            started.add(item.delivery_id)
+            outcome = await send_one(out, item, conversations)
+            done.append(outcome)
+            if outcome.status == "quota":
+                stop = True  # the platform says stop; the untried claims are released
+
+    await asyncio.gather(*(worker() for _ in range(min(out.settings.concurrency, len(claims)) or 1)))
+
+
+async def record(out: Outreach, run_id: int, claims: list[Claim], started: set[int], outcomes: list[Outcome],
+                 counts: dict[str, int], cursor: int) -> bool:
+    """Write outcomes and the run's counters in one transaction. Claims never tried go back (deleted),
+    so a resumed run sends them; claims in flight stay queued. True when the quota was reached."""
+    released = [c.delivery_id for c in claims if c.delivery_id not in started]
+    released += [o.delivery_id for o in outcomes if o.status == "quota"]
+    now = utcnow()
+    updates = [{"id": o.delivery_id, "status": o.status, "error": o.error, "msgid": o.msgid,
+                "sent_at": now if o.status == "sent" else None} for o in outcomes if o.status != "quota"]
+    sent = sum(1 for o in outcomes if o.status == "sent")
+    failed = counts.get("failed", 0) + sum(1 for o in outcomes if o.status == "failed")
+    async with out.services.db.begin() as session:
+        if updates:
+            await session.execute(update(Delivery), updates)
+        if released:
+            await session.execute(Delivery.__table__.delete().where(Delivery.id.in_(released)))
+        values = {"sent": CampaignRun.sent + sent, "failed": CampaignRun.failed + failed,
+                  "skipped": CampaignRun.skipped + counts.get("skipped", 0)}
+        if not released and len(outcomes) == len(claims):
+            values["cursor"] = cursor
+        await session.execute(update(CampaignRun).where(CampaignRun.id == run_id).values(**values))
+    return any(o.status == "quota" for o in outcomes)
+
+
+async def _prepare(out: Outreach, run_id: int) -> tuple[CampaignRun, Campaign] | None:
+    """Load the run, settle claims a dead worker left behind, mark it running; None if nothing to do."""
+    async with out.services.db.begin() as session:
+        row = (await session.execute(select(CampaignRun, Campaign).join(Campaign)
+                                     .where(CampaignRun.id == run_id))).first()
+        if row is None or row[0].status not in ("pending", "running"):
+            return None
+        run, campaign = row
+        stale = await session.execute(update(Delivery).where(Delivery.run_id == run_id, Delivery.status == "queued")
+                                      .values(status="failed", error=INTERRUPTED))
+        run.failed += stale.rowcount or 0
+        run.status, run.pause_reason, run.resume_at = "running", "", None
+        run.started_at = run.started_at or utcnow()
+    if not run.total:
+        total = await audiences.count(out.services.db, await audience_conditions(out, campaign, run))
+        async with out.services.db.begin() as session:
+            await session.execute(update(CampaignRun).where(CampaignRun.id == run_id).values(total=total))
+        run.total = total
+    await out.services.redis.hset(runs.progress_key(run_id), mapping={
+        "at": time.time(), "base": run.sent + run.failed + run.skipped})
+    return run, campaign
+
+
+async def _status(out: Outreach, run_id: int) -> str:
+    async with out.services.db() as session:
+        return await session.scalar(select(CampaignRun.status).where(CampaignRun.id == run_id))
+
+
+async def _hold_if_quiet(out: Outreach, run_id: int) -> bool:
+    s = out.settings
+    until = policy.quiet_until(utcnow(), s.quiet_start, s.quiet_end, s.timezone)
+    if until is None:
+        return False
+    await runs.set_status(out, run_id, "paused", reason="quiet hours", resume_at=until)
+    return True
+
+
+async def _keep_lease(lease: Lease, every: float, owner: asyncio.Task) -> None:
+    while True:
+        await asyncio.sleep(every)
+        if not await lease.renew():
+            log.warning("campaign run lease lost; stopping this worker's send")
+            owner.cancel()
+            return
+
+
+async def execute(out: Outreach, run_id: int) -> str:
+    """Send a run to the end (or until paused, cancelled, quiet hours or quota); returns its status."""
+    lease = Lease(out.services.redis, f"run:{run_id}", out.settings.lease_seconds)
+    if not await lease.acquire():
+        return "elsewhere"
+    keeper = out.services.tasks.start(_keep_lease(lease, out.settings.lease_seconds / 3, asyncio.current_task()),
+                                      name=f"campaign-lease:{run_id}")
+    try:
+        return await _send_run(out, run_id)
+    finally:
+        keeper.cancel()
+        await lease.release()
+
+
+async def _send_run(out: Outreach, run_id: int) -> str:
+    prepared = await _prepare(out, run_id)
+    if prepared is None:
+        return await _status(out, run_id) or "missing"
+    run, campaign = prepared
+    try:
+        renderer = Renderer(campaign.channel, campaign.content)
+    except RenderError as exc:
+        await runs.set_status(out, run_id, "paused", reason=f"content: {exc}")
+        return "paused"
+    where = await audience_conditions(out, campaign, run)
+    async for batch in audiences.batches(out.services.db, where, after=run.cursor, size=out.settings.batch_size):
+        status = await _status(out, run_id)
+        if status != "running":
+            return status
+        if await _hold_if_quiet(out, run_id):
+            return "paused"
+        claims, counts = await claim(out, run, campaign, renderer, batch)
+        started: set[int] = set()
+        outcomes: list[Outcome] = []
+        try:
+            await send_all(out, claims, started, outcomes)
+        finally:  # on cancellation too: what was sent is recorded before the task ends
+            quota = await asyncio.shield(record(out, run_id, claims, started, outcomes, counts, batch[-1].id))
+        if quota:
+            resume_at = utcnow() + timedelta(seconds=out.settings.quota_pause_seconds)
+            await runs.set_status(out, run_id, "paused", reason="platform quota reached (45009)", resume_at=resume_at)
+            return "paused"
+    await runs.set_status(out, run_id, "done", only_from=("running",))
+    log.info("campaign run finished", extra={"run_id": run_id})
+    return "done"

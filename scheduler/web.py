@@ -1,0 +1,46 @@
+"""The scheduler plugin: its services, its pipeline stage, the leader-elected engine, admin pages."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot.appkeys import CONFIG, SERVICES
+from bot.pipeline import ORDER_PLATFORM_EVENTS
+from scheduler.engine import Engine
+from scheduler.outreach import OUTREACH, Outreach
+from scheduler.reports import platform_events_stage
+from scheduler.settings import SchedulerSettings, load_settings
+
+SETTINGS = web.AppKey("scheduler_settings", SchedulerSettings)
+ENGINE = web.AppKey("scheduler_engine", Engine)
+
+
+async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    out = Outreach(services, app.get(SETTINGS) or load_settings())
+    app[OUTREACH] = out
+    services.pipeline.add(ORDER_PLATFORM_EVENTS, "scheduler.platform_events", platform_events_stage(services))
+    engine = Engine(out, app[CONFIG].database_url)
+    app[ENGINE] = engine
+    task = services.tasks.start(engine.run(), name="scheduler-engine") if out.settings.scheduler_enabled else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def setup_app(app: web.Application) -> None:
+    from scheduler.admin import setup_routes
+
+    app.cleanup_ctx.append(scheduler_services)
+    setup_routes(app)
+
+
+async def seed_demo(app: web.Application) -> None:
+    from scheduler.seed import seed
+
+    await seed(app[OUTREACH])
