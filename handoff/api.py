@@ -15,6 +15,7 @@ from bot.auth import Staff, current_user, require_role
 from bot.db import utcnow
 from bot.models import StaffUser
 from bot.values import Reply
+from flows.safety import mark_false_alarm
 from handoff import cases, content, events, record
 from handoff.models import Callback, Case
 from handoff.presence import Presence
@@ -199,6 +200,8 @@ async def close(request: web.Request) -> web.Response:
                                              str(data.get("summary", "")), utcnow() + timedelta(days=days))
     except cases.CaseError as err:
         return _error(409, str(err))
+    if case.false_alarm:  # the detections behind it are marked, and kept for tuning the lexicon
+        await mark_false_alarm(services, staff_id=user.id, case_id=case.id)
     return web.json_response({"case": record.case_json(case),
                               "deliveries": [{"ok": d.ok, "error": d.error} for d in deliveries]})
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.models import Message
 from bot.pipeline import ORDER_SAFETY
+from flows.safety import detections_for
 from handoff.models import Callback, Case
 from knowledge.crisis.levels import Risk, RiskLevel
 from tests.conftest import settle
@@ -188,3 +189,17 @@ async def test_console_pages_render_for_their_roles(client, staff_client):
     page = await (await counsellor.http.get("/console")).text()
     assert "等待队列" in page and "接下一个" in page and "https://" not in page.split("</header>")[1]
     assert "所有等待与进行中的个案" in await (await supervisor.http.get("/console/supervisor")).text()
+
+
+async def test_closing_as_false_alarm_marks_the_detections_for_tuning(client, services, platform, staff_client):
+    counsellor = await staff_client("c-fa")
+    answer = await platform.text("o-false-alarm", "我已经写好遗书了")
+    assert "12356" in answer.text
+    status, taken = await counsellor.post("/console/api/take")
+    assert status == 200
+    case_id = taken["case"]["id"]
+    status, closed = await counsellor.post(f"/console/api/cases/{case_id}/close",
+                                           {"outcome": "false_alarm", "risk_rating": 0})
+    assert status == 200
+    detections = await detections_for(services, closed["case"]["resident_id"])
+    assert detections and all(d.false_alarm and d.marked_by == counsellor.id for d in detections)
