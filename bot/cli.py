@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "knowledge.crisis.cli",
     "handoff.cli",
     "handoff.review.cli",
+    "scheduler.cli",
 )
 
 
