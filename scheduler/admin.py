@@ -2,6 +2,7 @@
 progress, pause, resume, cancel."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import aiohttp_jinja2
@@ -139,10 +140,9 @@ async def run_now(request: web.Request) -> web.Response:
 
     campaign = await _load(request)
     out = request.app[OUTREACH]
-    run_id = await fire_campaign(out, campaign.id, "now:" + occurrence_now(out, None) + ":" +
-                                 request.headers.get("X-Request-Id", "")[:8])
+    run_id = await fire_campaign(out, campaign.id, f"now:{occurrence_now(out)}:{uuid.uuid4().hex[:6]}")
     if run_id is None:
-        raise web.HTTPConflict(text="this campaign already ran this minute, or it is inactive")
+        raise web.HTTPConflict(text="this campaign is inactive")
     raise web.HTTPFound(f"/admin/campaigns/{campaign.id}")
 
 
