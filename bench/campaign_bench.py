@@ -1,7 +1,7 @@
 """Benchmark: one template campaign to N generated residents against the mock WeChat API.
 
     .venv/bin/python bench/campaign_bench.py --n 1000000 \
-        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_bench --redis-url redis://127.0.0.1:6379/14
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_campaign_bench --redis-url redis://127.0.0.1:6379/15
 
 Starts `xinzhan mock-wechat` as its own process with its rate limit at --rate (45009 beyond it), sets
 our shared token bucket to the same rate, sends the run in a child process, SIGKILLs the child
@@ -184,8 +184,8 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--mock-port", type=int, default=18090)
     parser.add_argument("--database-url", default=os.environ.get(
-        "XZ_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("XZ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
+        "XZ_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_campaign_bench"))
+    parser.add_argument("--redis-url", default=os.environ.get("XZ_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--mock", default="")
     parser.add_argument("--child", action="store_true")
     parsed = parser.parse_args()
