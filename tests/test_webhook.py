@@ -255,3 +255,10 @@ async def test_message_content_never_reaches_the_logs(client, platform, services
     caplog.set_level("DEBUG")
     await platform.text("o-private", "我的秘密内容")
     assert "我的秘密内容" not in caplog.text
+
+
+async def test_delivery_report_carries_the_job_msgid(client, platform, services):
+    calls: list = []
+    services.pipeline.add(ECHO_ORDER, "echo", echo_stage(calls))
+    await platform.event("o-report", "TEMPLATESENDJOBFINISH", MsgID="200163836", Status="success")
+    assert calls[0].msg_id == "200163836" and calls[0].status == "success"

@@ -50,7 +50,7 @@ def to_inbound(text: str) -> Inbound:
     raw = msg._data  # wechatpy keeps the parsed fields; unknown types still carry them
     received = datetime.fromtimestamp(int(raw["CreateTime"]), tz=timezone.utc)
     base = dict(openid=raw["FromUserName"], account=raw["ToUserName"], received_at=received,
-                msg_id=str(raw.get("MsgId") or ""))
+                msg_id=str(raw.get("MsgId") or raw.get("MsgID") or ""))  # job reports spell it MsgID
     kind = raw["MsgType"].lower()
     if kind == "event":
         event = (raw.get("Event") or "").lower()
@@ -77,6 +77,6 @@ def to_inbound(text: str) -> Inbound:
 def dedup_key(inbound: Inbound) -> str:
     """Messages carry MsgId; events do not, so they are keyed on sender, time, event and its key
     (a retry repeats all four; two different menu taps in one second differ in the key)."""
-    if inbound.msg_id:
+    if inbound.msg_id and inbound.kind != "event":  # an event's MsgID is a job id, not a message id
         return f"m:{inbound.msg_id}"
     return f"e:{inbound.openid}:{int(inbound.received_at.timestamp())}:{inbound.event}:{inbound.event_key}"
