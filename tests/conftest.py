@@ -1,6 +1,7 @@
 """Test settings: embedded SQLite + fakeredis by default; real PostgreSQL and Redis when
 XZ_TEST_DATABASE_URL / XZ_TEST_REDIS_URL are set (CI sets both). The tests get their own
-PostgreSQL database (created here) and their own Redis database number.
+PostgreSQL database (created here, named by XZ_TEST_DB_NAME so parallel runs can keep apart) and
+their own Redis database number (the one in XZ_TEST_REDIS_URL).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.platform import Platform
 
 REAL_DB = os.environ.get("XZ_TEST_DATABASE_URL", "")
 REAL_REDIS = os.environ.get("XZ_TEST_REDIS_URL", "")
-TEST_DB_NAME = "xinzhan_test"
+TEST_DB_NAME = os.environ.get("XZ_TEST_DB_NAME", "xinzhan_test")
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wxtest000000000001"
 SECRET = "test-secret"
