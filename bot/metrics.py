@@ -10,3 +10,4 @@ API_CALLS = Counter("xz_wechat_api_calls_total", "Outbound WeChat API calls", ["
 TOKEN_REFRESHES = Counter("xz_wechat_token_refreshes_total", "access_token fetches")
 SPOOLED = Counter("xz_spooled_messages_total", "Messages held in Redis while the database was down")
 TURN_FAILURES = Counter("xz_turn_failures_total", "Turns whose stages raised; the resident got the busy reply")
+PUSHES = Counter("xz_campaign_pushes_total", "Campaign deliveries by outcome", ["outcome"])
