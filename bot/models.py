@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, utcnow
@@ -38,6 +38,10 @@ class ResidentTag(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     tag: Mapped[str] = mapped_column(String(64))
+    # The day the tag was first set (a programme's enrolment): inserts never overwrite a tag, so
+    # tagging again keeps it. NULL only for rows older than the column with no resident date.
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                        server_default=func.now())
 
 
 class Conversation(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.auth import require_role
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
-from scheduler import audiences, content, runs
+from scheduler import audiences, content, runs, tags
 from scheduler.audiences import AudienceRule, Recipient
 from scheduler.engine import validate_schedule
 from scheduler.fanout import audience_conditions
@@ -59,6 +59,9 @@ async def _campaign_from_form(request: web.Request, campaign: Campaign) -> None:
         validate_schedule(campaign.schedule, out.settings.timezone)
     except (RenderError, ValueError) as exc:
         raise FormError(str(exc)) from None
+    programme = campaign.schedule.get("tag") if campaign.schedule.get("anchor") == audiences.ENROLMENT else None
+    if programme and not await tags.is_known(out.services.db, programme):
+        raise FormError(f"unknown tag {programme!r}: no resident carries it (未知标签，请先在「标签」页为居民打上此标签)")
 
 
 @admin

@@ -61,6 +61,7 @@ class DueDate:
     offset_days: int
     every_days: int = 0
     tz: ZoneInfo = field(default=ZoneInfo("Asia/Shanghai"))
+    tag: str = ""  # the programme, for the enrolment anchor
 
 
 def _last_assessment():
@@ -69,10 +70,11 @@ def _last_assessment():
     return select(func.max(Assessment.created_at)).where(Assessment.resident_id == Resident.id).scalar_subquery()
 
 
-# A resident's own dates a schedule can count from; "enrolment" (the day a programme tag was set)
-# needs a date on resident_tags, which the core does not keep yet.
+# A resident's own dates a schedule can count from. "enrolment" is the day the schedule's
+# programme tag was first set on the resident (resident_tags.created_at).
+ENROLMENT = "enrolment"
 ANCHORS = {"subscribed": lambda: Resident.subscribed_at, "first_contact": lambda: Resident.created_at,
-           "last_assessment": _last_assessment}
+           "last_assessment": _last_assessment, ENROLMENT: lambda: ResidentTag.created_at}
 
 
 def _has_tag(tags: tuple[str, ...]):
@@ -105,6 +107,8 @@ def due_condition(due: DueDate, day: date):
     """The anchor falls on one of the local days that make `day` due: an OR of UTC ranges, portable SQL."""
     if due.anchor not in ANCHORS:
         raise ValueError(f"unknown anchor {due.anchor!r}; known: {', '.join(ANCHORS)}")
+    if due.anchor == ENROLMENT and not due.tag:
+        raise ValueError("an enrolment schedule needs its programme tag")
     column = ANCHORS[due.anchor]()
     first = day - timedelta(days=due.offset_days)
     days = [first] + ([first - timedelta(days=k * due.every_days) for k in range(1, MAX_PERIODS)]
@@ -113,6 +117,8 @@ def due_condition(due: DueDate, day: date):
     for d in days:
         start = datetime.combine(d, time(0), tzinfo=due.tz).astimezone(ZoneInfo("UTC"))
         ranges.append(and_(column >= start, column < start + timedelta(days=1)))
+    if due.anchor == ENROLMENT:
+        return exists().where(ResidentTag.resident_id == Resident.id, ResidentTag.tag == due.tag, or_(*ranges))
     return or_(*ranges)
 
 

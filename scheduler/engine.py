@@ -80,9 +80,14 @@ def validate_schedule(schedule: dict, tz) -> None:
     if kind not in ("manual", "once", "cron", "relative", "event"):
         raise ValueError(f"unknown schedule kind {kind!r}")
     if kind == "relative":
-        from scheduler.audiences import ANCHORS
+        from scheduler.audiences import ANCHORS, ENROLMENT
+        from scheduler.tags import check_tag
         if schedule.get("anchor") not in ANCHORS:
             raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}")
+        if schedule.get("anchor") == ENROLMENT:
+            if not str(schedule.get("tag") or "").strip():
+                raise ValueError("an enrolment schedule needs its programme tag (e.g. students)")
+            check_tag(str(schedule["tag"]))
         if int(schedule.get("offset_days") or 0) < 0 or int(schedule.get("every_days") or 0) < 0:
             raise ValueError("days must not be negative")
     if kind == "event" and not all(int(m) > 0 for m in schedule.get("before_minutes") or [0]):

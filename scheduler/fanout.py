@@ -59,7 +59,7 @@ async def audience_conditions(out: Outreach, campaign: Campaign, run: CampaignRu
     if due:
         where.append(audiences.due_condition(
             DueDate(due["anchor"], int(due["offset_days"]), int(due.get("every_days") or 0),
-                    out.settings.timezone), date.fromisoformat(due["day"])))
+                    out.settings.timezone, due.get("tag", "")), date.fromisoformat(due["day"])))
     if run.context.get("event_id") is not None:
         from scheduler.events import registrants_condition
         where.append(registrants_condition(int(run.context["event_id"])))

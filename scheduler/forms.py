@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduler.audiences import ENROLMENT
+
 
 class FormError(ValueError):
     pass
@@ -45,9 +47,12 @@ def schedule_from(form) -> dict:
         if kind == "cron":
             return {"kind": kind, "cron": str(form.get("cron") or "").strip()}
         if kind == "relative":
-            return {"kind": kind, "anchor": str(form.get("anchor") or ""),
-                    "offset_days": int(form.get("offset_days") or 0), "every_days": int(form.get("every_days") or 0),
-                    "at": str(form.get("at_time") or "09:00")}
+            schedule = {"kind": kind, "anchor": str(form.get("anchor") or ""),
+                        "offset_days": int(form.get("offset_days") or 0),
+                        "every_days": int(form.get("every_days") or 0), "at": str(form.get("at_time") or "09:00")}
+            if schedule["anchor"] == ENROLMENT:
+                schedule["tag"] = str(form.get("programme_tag") or "").strip()
+            return schedule
         if kind == "event":
             minutes = [int(m) for m in str(form.get("before_minutes") or "1440 60").replace(",", " ").split()]
             return {"kind": kind, "before_minutes": minutes}

@@ -68,7 +68,8 @@ async def fire_due(out: Outreach, campaign_id: int, today: str = "") -> list[int
     for n in range((day - first).days + 1):
         due_day = first + timedelta(days=n)
         due = {"anchor": schedule["anchor"], "offset_days": int(schedule.get("offset_days") or 0),
-               "every_days": int(schedule.get("every_days") or 0), "day": due_day.isoformat()}
+               "every_days": int(schedule.get("every_days") or 0), "tag": schedule.get("tag", ""),
+               "day": due_day.isoformat()}
         run_id = await runs.open_run(out, campaign_id, f"due:{due_day.isoformat()}", {
             "due": due, "shared": {"assessment_due": due_day.isoformat(), **shared_context(campaign, due_day)}})
         if run_id is not None:

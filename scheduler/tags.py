@@ -45,6 +45,12 @@ async def remove_tag(sessions: async_sessionmaker[AsyncSession], resident_id: in
                                                         ResidentTag.tag == tag))
 
 
+async def is_known(sessions: async_sessionmaker[AsyncSession], tag: str) -> bool:
+    """A tag some resident carries: what a programme schedule may name (a typo names nobody)."""
+    async with sessions() as session:
+        return await session.scalar(select(ResidentTag.id).where(ResidentTag.tag == tag).limit(1)) is not None
+
+
 async def tag_counts(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, int]]:
     async with sessions() as session:
         rows = await session.execute(select(ResidentTag.tag, func.count()).group_by(ResidentTag.tag)
