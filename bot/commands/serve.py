@@ -11,6 +11,7 @@ import signal
 
 from aiohttp import web
 
+from bot import metrics
 from bot.app import create_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
@@ -29,6 +30,7 @@ def serve(config: Config) -> int:
     if config.workers == 1:
         serve_one(config)
         return 0
+    metrics_done = metrics.prepare_worker_directory()  # before the workers start: they inherit it
     ctx = multiprocessing.get_context("spawn")
     workers = [ctx.Process(target=serve_one, args=(config,), name=f"xinzhan-worker-{i}")
                for i in range(config.workers)]
@@ -44,6 +46,7 @@ def serve(config: Config) -> int:
     signal.signal(signal.SIGINT, forward)
     for w in workers:
         w.join()
+    metrics_done()
     return 0
 
 
