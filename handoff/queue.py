@@ -4,7 +4,8 @@ A waiting case is a member of one sorted set, scored by `queue_score`; a claimed
 of one hash (case id -> "counsellor:claimed_ms"). Claiming moves a case from the set to the hash
 in one Lua script, so two counsellors pressing "take next" together never get the same case, and
 a counsellor's load is counted from the same hash the script writes, so the cap cannot be raced.
-The database stays the record: `handoff.recovery` rebuilds both keys from it.
+The database stays the record: `handoff.recovery` rebuilds both keys from it. A claim observes
+how long its case waited, and reading the queue refreshes the queue-length gauge.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
+
+from bot import metrics
 
 QUEUE_KEY = "xz:handoff:queue"
 CLAIMS_KEY = "xz:handoff:claims"
@@ -31,9 +34,11 @@ if id == '' then
   if #head == 0 then return {'empty', ''} end
   id = head[1]
 end
-if redis.call('ZREM', KEYS[1], id) == 0 then return {'gone', id} end
+local score = redis.call('ZSCORE', KEYS[1], id)
+if not score then return {'gone', id} end
+redis.call('ZREM', KEYS[1], id)
 redis.call('HSET', KEYS[2], id, ARGV[1] .. ':' .. ARGV[3])
-return {'ok', id}
+return {'ok', id, score}
 """
 
 # KEYS: claims. ARGV: case id, from counsellor, to counsellor, cap of the receiver, now_ms.
@@ -68,6 +73,12 @@ def queue_score(level: int, queued_at: datetime) -> float:
     return float((MAX_LEVEL - level) * LEVEL_SPAN + int(as_utc(queued_at).timestamp() * 1000))
 
 
+def level_and_queued_ms(score: float) -> tuple[int, int]:
+    """The inverse of `queue_score`: which level a waiting case has and since when it waits."""
+    span = int(score) // LEVEL_SPAN
+    return MAX_LEVEL - span, int(score) - span * LEVEL_SPAN
+
+
 def now_ms() -> int:
     return int(datetime.now(timezone.utc).timestamp() * 1000)
 
@@ -100,14 +111,24 @@ class CaseQueue:
         return None if rank is None else rank + 1
 
     async def waiting(self) -> list[int]:
-        return [int(m) for m in await self._redis.zrange(QUEUE_KEY, 0, -1)]
+        """The queue in order; the sweep reads it every pass, which keeps the length gauge current."""
+        members = await self._redis.zrange(QUEUE_KEY, 0, -1, withscores=True)
+        by_level = [0] * (MAX_LEVEL + 1)
+        for _, score in members:
+            by_level[level_and_queued_ms(score)[0]] += 1
+        for level, count in enumerate(by_level):
+            metrics.QUEUE_LENGTH.labels(level=str(level)).set(count)
+        return [int(m) for m, _ in members]
 
     async def size(self) -> int:
         return int(await self._redis.zcard(QUEUE_KEY))
 
     async def claim(self, counsellor_id: int, cap: int, case_id: int | None = None) -> ClaimResult:
-        status, member = await self._claim(keys=[QUEUE_KEY, CLAIMS_KEY],
-                                           args=[str(counsellor_id), cap, now_ms(), "" if case_id is None else str(case_id)])
+        status, member, *score = await self._claim(
+            keys=[QUEUE_KEY, CLAIMS_KEY], args=[str(counsellor_id), cap, now_ms(), "" if case_id is None else str(case_id)])
+        if score:
+            level, queued_ms = level_and_queued_ms(float(score[0]))
+            metrics.QUEUE_WAIT.labels(level=str(level)).observe(max(0, now_ms() - queued_ms) / 1000)
         return ClaimResult(status, int(member) if member else None)
 
     async def transfer(self, case_id: int, from_id: int, to_id: int, cap: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -81,6 +82,7 @@ class WeChatAPI:
         return await self._request("GET", path, params=params)
 
     async def _request(self, method: str, path: str, **kwargs) -> dict:
+        started = time.perf_counter()
         try:
             async with self._session.request(method, self._base + path, timeout=self._timeout, **kwargs) as resp:
                 text = await resp.text()
@@ -88,6 +90,8 @@ class WeChatAPI:
                     raise WeChatAPIError(-2, f"http {resp.status}", path)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise WeChatAPIError(-3, type(exc).__name__, path) from None
+        finally:
+            metrics.API_SECONDS.labels(path=path).observe(time.perf_counter() - started)
         try:
             data = json.loads(text)
         except ValueError:

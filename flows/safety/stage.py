@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.pipeline import Turn
 from bot.services import Services
 from bot.values import Reply
@@ -34,7 +35,7 @@ def make_stage(services: Services, detector: Detector, screener: Screener):
         if inbound.kind not in SCANNED or not inbound.text.strip():
             return None
         known = await memory.level(inbound.openid)
-        risk = detector.scan(inbound.text, known)
+        risk = metrics.measured_detection(detector.scan, inbound.text, known)
         turn.notes["risk"] = risk
         await memory.remember(inbound.openid, int(risk.level), known)
         if not ref.id:
