@@ -38,6 +38,7 @@ class Config:
     demo_password: str = ""
     cookie_secure: bool = False
     secret_key: str = ""  # signs sessions, CSRF tokens and links sent to residents
+    metrics_token: str = ""  # empty = /metrics only for private addresses; else a bearer token for it
 
     @property
     def encrypted(self) -> bool:
@@ -107,6 +108,7 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         demo_password=merged.get("XZ_DEMO_PASSWORD", ""),
         cookie_secure=merged.get("XZ_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         secret_key=_secret_key(merged),
+        metrics_token=merged.get("XZ_METRICS_TOKEN", "").strip(),
     )
 
 
