@@ -85,10 +85,13 @@ async def receive(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     key = dedup_key(inbound)
     claim = await services.dedup.claim(key)
+    if not claim.first and claim.answer is None:
+        claim = await services.dedup.wait_answer(key, services.config.reply_deadline)
+        if claim.first:
+            log.warning("retry took over a lapsed claim; its worker stopped mid-turn")
     if not claim.first:
         metrics.DEDUP_HITS.inc()
-        answer = claim.answer or await services.dedup.wait_answer(key, services.config.reply_deadline)
-        return _answer(answer or SUCCESS, "retry")
+        return _answer(claim.answer or SUCCESS, "retry")
 
     try:
         reply = await turn_with_deadline(services, inbound)
