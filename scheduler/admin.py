@@ -3,7 +3,7 @@ progress, pause, resume, cancel."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timezone
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -17,7 +17,7 @@ from scheduler.audiences import AudienceRule, Recipient
 from scheduler.engine import validate_schedule
 from scheduler.fanout import audience_conditions
 from scheduler.forms import FormError, content_from, fields_text, schedule_from
-from scheduler.models import Audience, Campaign, CampaignRun
+from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
 from scheduler.render import Renderer, RenderError
 
@@ -169,6 +169,29 @@ async def run_progress(request: web.Request) -> web.Response:
     return web.json_response(progress.as_dict())
 
 
+UNCERTAIN_LISTED = 500
+
+
+@admin
+async def run_page(request: web.Request) -> web.Response:
+    """A run's results, with the residents whose push is uncertain (staff may check with them)."""
+    out = request.app[OUTREACH]
+    progress = await runs.progress(out, _id(request, "run_id"))
+    if progress is None:
+        raise web.HTTPNotFound()
+    async with out.services.db() as session:
+        campaign_id = await session.scalar(select(CampaignRun.campaign_id).where(CampaignRun.id == progress.run_id))
+        uncertain = (await session.execute(
+            select(Resident.openid, Resident.name, Delivery.created_at).join(Resident, Resident.id == Delivery.resident_id)
+            .where(Delivery.run_id == progress.run_id, Delivery.status == "uncertain")
+            .order_by(Delivery.id).limit(UNCERTAIN_LISTED))).all()
+    tz = out.settings.timezone
+    uncertain = [(openid, name, (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(tz))
+                 for openid, name, at in uncertain]  # SQLite hands back naive UTC
+    return aiohttp_jinja2.render_template("admin_run.html", request, {
+        "p": progress, "campaign_id": campaign_id, "uncertain": uncertain, "listed": UNCERTAIN_LISTED})
+
+
 @admin
 async def audiences_page(request: web.Request) -> web.Response:
     out = request.app[OUTREACH]
@@ -203,6 +226,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(r"/admin/campaigns/{campaign_id:\d+}/run", run_now)
     r.add_post(r"/admin/runs/{run_id:\d+}/{action:pause|resume|cancel}", run_action)
     r.add_get(r"/admin/runs/{run_id:\d+}/progress", run_progress)
+    r.add_get(r"/admin/runs/{run_id:\d+}", run_page)
     r.add_get("/admin/audiences", audiences_page)
     r.add_post("/admin/audiences", create_audience)
     admin_more.setup_routes(app)

@@ -1,9 +1,11 @@
 """The fan-out: stream a run's audience in batches, claim a delivery row per resident, then send.
 
 Claim before send: the (run, resident) row is inserted (ON CONFLICT DO NOTHING) before the
-message goes out, so a restarted run skips everyone it already claimed. A claim left `queued` by
-a worker that died mid-send is marked failed, never sent again: a resident may miss one push,
-but never gets two. Quota errors (45009) release the claim and pause the run until later.
+message goes out, so a restarted run skips everyone it already claimed. Just before its HTTP
+request a claim's id joins the run's in-flight set (scheduler.inflight). A claim left `queued` by
+a worker that died is then settled by the truth: never attempted, it is released and sent once by
+the resumed run; possibly sent, it becomes `uncertain` and is never resent, so a resident may miss
+one push but never gets two. Quota errors (45009) release the claim and pause the run until later.
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import utcnow
+from bot.metrics import PUSHES
 from bot.models import Conversation
 from bot.transcript import ResidentRef
 from bot.wechat.api import WeChatAPIError
 from scheduler import audiences, content, policy, runs
 from scheduler.audiences import AudienceRule, DueDate, Recipient
+from scheduler.inflight import InFlight
 from scheduler.lease import Lease
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import Outreach
@@ -30,7 +34,7 @@ from scheduler.render import Message, Renderer, RenderError
 
 log = logging.getLogger(__name__)
 QUOTA = 45009
-INTERRUPTED = "interrupted mid-send; not resent so nobody gets a second copy"
+UNCERTAIN = "the sender stopped while the request was in flight; not resent so nobody gets a second copy"
 
 
 @dataclass
@@ -108,7 +112,6 @@ async def _conversations(out: Outreach, resident_ids: list[int]) -> dict[int, in
 
 
 async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) -> Outcome:
-    await out.bucket.acquire()
     message, r = item.message, item.recipient
     if message.channel == "template":
         try:
@@ -126,9 +129,11 @@ async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) ->
     return Outcome(item.delivery_id, "quota" if result.errcode == QUOTA else "failed", result.error)
 
 
-async def send_all(out: Outreach, claims: list[Claim], started: set[int], done: list[Outcome]) -> None:
-    """Send with bounded concurrency. `started` and `done` fill as it goes, so whoever stops it
-    knows which claims were never tried (safe to release) and which were in flight (unknown)."""
+async def send_all(out: Outreach, claims: list[Claim], inflight: InFlight, started: set[int],
+                   done: list[Outcome]) -> None:
+    """Send with bounded concurrency. `started` (in the in-flight set, request about to go) and
+    `done` fill as it goes, so whoever stops it knows which claims were never tried (safe to
+    release) and which were in flight (uncertain)."""
     conversations = await _conversations(out, [c.recipient.id for c in claims]) \
         if any(c.message.channel != "template" for c in claims) else {}
     queue = iter(claims)
@@ -139,6 +144,10 @@ async def send_all(out: Outreach, claims: list[Claim], started: set[int], done: 
         for item in queue:
             if stop:
                 return
+            await out.bucket.acquire()
+            if stop:
+                return
+            await inflight.add(item.delivery_id)
             started.add(item.delivery_id)
             outcome = await send_one(out, item, conversations)
             done.append(outcome)
@@ -148,15 +157,24 @@ async def send_all(out: Outreach, claims: list[Claim], started: set[int], done: 
     await asyncio.gather(*(worker() for _ in range(min(out.settings.concurrency, len(claims)) or 1)))
 
 
-async def record(out: Outreach, run_id: int, claims: list[Claim], started: set[int], outcomes: list[Outcome],
-                 counts: dict[str, int], cursor: int) -> bool:
+def _count(**outcomes: int) -> None:
+    for outcome, n in outcomes.items():
+        if n:
+            PUSHES.labels(outcome=outcome).inc(n)
+
+
+async def record(out: Outreach, run_id: int, claims: list[Claim], inflight: InFlight, started: set[int],
+                 outcomes: list[Outcome], counts: dict[str, int], cursor: int) -> bool:
     """Write outcomes and the run's counters in one transaction. Claims never tried go back (deleted),
-    so a resumed run sends them; claims in flight stay queued. True when the quota was reached."""
+    so a resumed run sends them; claims stopped mid-request are uncertain. True when the quota was reached."""
     released = [c.delivery_id for c in claims if c.delivery_id not in started]
     released += [o.delivery_id for o in outcomes if o.status == "quota"]
+    answered = {o.delivery_id for o in outcomes}
+    uncertain = [i for i in started if i not in answered]
     now = utcnow()
     updates = [{"id": o.delivery_id, "status": o.status, "error": o.error, "msgid": o.msgid,
                 "sent_at": now if o.status == "sent" else None} for o in outcomes if o.status != "quota"]
+    updates += [{"id": i, "status": "uncertain", "error": UNCERTAIN, "msgid": "", "sent_at": None} for i in uncertain]
     sent = sum(1 for o in outcomes if o.status == "sent")
     failed = counts.get("failed", 0) + sum(1 for o in outcomes if o.status == "failed")
     async with out.services.db.begin() as session:
@@ -165,14 +183,38 @@ async def record(out: Outreach, run_id: int, claims: list[Claim], started: set[i
         if released:
             await session.execute(Delivery.__table__.delete().where(Delivery.id.in_(released)))
         values = {"sent": CampaignRun.sent + sent, "failed": CampaignRun.failed + failed,
-                  "skipped": CampaignRun.skipped + counts.get("skipped", 0)}
-        if not released and len(outcomes) == len(claims):
+                  "skipped": CampaignRun.skipped + counts.get("skipped", 0),
+                  "uncertain": CampaignRun.uncertain + len(uncertain)}
+        if not released:
             values["cursor"] = cursor
         await session.execute(update(CampaignRun).where(CampaignRun.id == run_id).values(**values))
+    await inflight.discard(list(started))
+    _count(sent=sent, failed=failed, skipped=counts.get("skipped", 0), uncertain=len(uncertain),
+           quota=sum(1 for o in outcomes if o.status == "quota"))
     return any(o.status == "quota" for o in outcomes)
 
 
-async def _prepare(out: Outreach, run_id: int) -> tuple[CampaignRun, Campaign] | None:
+async def _settle_left_behind(session, run: CampaignRun, inflight: InFlight) -> None:
+    """Claims a dead worker left queued: uncertain if their request may have gone out, else released."""
+    queued = list(await session.scalars(select(Delivery.id).where(Delivery.run_id == run.id,
+                                                                  Delivery.status == "queued")))
+    if not queued:
+        return
+    remembered = await inflight.remembered()
+    uncertain = [i for i in queued if remembered.may_have_been_sent(i)]
+    never_tried = [i for i in queued if not remembered.may_have_been_sent(i)]
+    if uncertain:
+        await session.execute(update(Delivery).where(Delivery.id.in_(uncertain))
+                              .values(status="uncertain", error=UNCERTAIN))
+    if never_tried:
+        await session.execute(Delivery.__table__.delete().where(Delivery.id.in_(never_tried)))
+    run.uncertain += len(uncertain)
+    _count(uncertain=len(uncertain))
+    log.info("campaign run settled a stopped sender's claims",
+             extra={"run_id": run.id, "uncertain": len(uncertain), "released": len(never_tried)})
+
+
+async def _prepare(out: Outreach, run_id: int, inflight: InFlight) -> tuple[CampaignRun, Campaign] | None:
     """Load the run, settle claims a dead worker left behind, mark it running; None if nothing to do."""
     async with out.services.db.begin() as session:
         row = (await session.execute(select(CampaignRun, Campaign).join(Campaign)
@@ -180,18 +222,17 @@ async def _prepare(out: Outreach, run_id: int) -> tuple[CampaignRun, Campaign] |
         if row is None or row[0].status not in ("pending", "running"):
             return None
         run, campaign = row
-        stale = await session.execute(update(Delivery).where(Delivery.run_id == run_id, Delivery.status == "queued")
-                                      .values(status="failed", error=INTERRUPTED))
-        run.failed += stale.rowcount or 0
+        await _settle_left_behind(session, run, inflight)
         run.status, run.pause_reason, run.resume_at = "running", "", None
         run.started_at = run.started_at or utcnow()
+    await inflight.start()
     if not run.total:
         total = await audiences.count(out.services.db, await audience_conditions(out, campaign, run))
         async with out.services.db.begin() as session:
             await session.execute(update(CampaignRun).where(CampaignRun.id == run_id).values(total=total))
         run.total = total
     await out.services.redis.hset(runs.progress_key(run_id), mapping={
-        "at": time.time(), "base": run.sent + run.failed + run.skipped})
+        "at": time.time(), "base": run.sent + run.failed + run.skipped + run.uncertain})
     return run, campaign
 
 
@@ -233,7 +274,8 @@ async def execute(out: Outreach, run_id: int) -> str:
 
 
 async def _send_run(out: Outreach, run_id: int) -> str:
-    prepared = await _prepare(out, run_id)
+    inflight = InFlight(out.services.redis, run_id)
+    prepared = await _prepare(out, run_id, inflight)
     if prepared is None:
         return await _status(out, run_id) or "missing"
     run, campaign = prepared
@@ -253,13 +295,15 @@ async def _send_run(out: Outreach, run_id: int) -> str:
         started: set[int] = set()
         outcomes: list[Outcome] = []
         try:
-            await send_all(out, claims, started, outcomes)
+            await send_all(out, claims, inflight, started, outcomes)
         finally:  # on cancellation too: what was sent is recorded before the task ends
-            quota = await asyncio.shield(record(out, run_id, claims, started, outcomes, counts, batch[-1].id))
+            quota = await asyncio.shield(record(out, run_id, claims, inflight, started, outcomes, counts,
+                                                batch[-1].id))
         if quota:
             resume_at = utcnow() + timedelta(seconds=out.settings.quota_pause_seconds)
             await runs.set_status(out, run_id, "paused", reason="platform quota reached (45009)", resume_at=resume_at)
             return "paused"
     await runs.set_status(out, run_id, "done", only_from=("running",))
+    await inflight.drop()
     log.info("campaign run finished", extra={"run_id": run_id})
     return "done"

@@ -69,6 +69,7 @@ class CampaignRun(Base):
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0)  # in flight when the sender stopped; not resent
     delivered: Mapped[int] = mapped_column(Integer, default=0)  # confirmed by TEMPLATESENDJOBFINISH
     pause_reason: Mapped[str] = mapped_column(String(255), default="")
     resume_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -78,7 +79,8 @@ class CampaignRun(Base):
 
 
 class Delivery(Base):
-    """One resident in one run: claimed (queued) before the send, then sent / failed / skipped."""
+    """One resident in one run: claimed (queued) before the send, then sent / failed / skipped, or
+    uncertain (the request was in flight when its sender stopped: it may have arrived)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (

@@ -39,7 +39,7 @@ async def capped(session: AsyncSession, resident_ids: list[int], run_id: int, ca
         select(Delivery.resident_id).join(CampaignRun, CampaignRun.id == Delivery.run_id)
         .join(Campaign, Campaign.id == CampaignRun.campaign_id)
         .where(Delivery.resident_id.in_(resident_ids), Delivery.run_id != run_id,
-               Delivery.status.in_(("queued", "sent")), Delivery.created_at >= now - CAP_WINDOW,
+               Delivery.status.in_(("queued", "sent", "uncertain")), Delivery.created_at >= now - CAP_WINDOW,
                Campaign.system.not_in(UNCAPPED))
         .group_by(Delivery.resident_id).having(func.count() >= cap))
     return {rid for (rid,) in rows}

@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy import select, update
 
-from bot.db import utcnow
+from bot.metrics import PUSHES
 from bot.models import Resident
 from bot.pipeline import Turn
 from bot.services import Services
@@ -39,6 +39,7 @@ async def apply_report(services: Services, openid: str, msgid: str, status: str)
             delivery.status, delivery.error = "failed", f"platform report: {status}"[:255]
             counters = {"failed": CampaignRun.failed + 1, "sent": CampaignRun.sent - 1}
         await session.execute(update(CampaignRun).where(CampaignRun.id == delivery.run_id).values(**counters))
+    PUSHES.labels(outcome="delivered" if status == "success" else "rejected").inc()
     return True
 
 

@@ -83,13 +83,14 @@ class Progress:
     sent: int
     failed: int
     skipped: int
+    uncertain: int  # may have arrived; never resent
     delivered: int
     rate: float  # messages a second in the current stint
     reason: str
 
     @property
     def left(self) -> int:
-        return max(0, self.total - self.sent - self.failed - self.skipped)
+        return max(0, self.total - self.sent - self.failed - self.skipped - self.uncertain)
 
     @property
     def eta_seconds(self) -> float | None:
@@ -112,7 +113,7 @@ async def progress(out: Outreach, run_id: int) -> Progress | None:
     rate = 0.0
     if stint and run.status == "running":
         elapsed = time.time() - float(stint["at"])
-        done = run.sent + run.failed + run.skipped - int(stint["base"])
+        done = run.sent + run.failed + run.skipped + run.uncertain - int(stint["base"])
         rate = done / elapsed if elapsed > 0 else 0.0
     return Progress(run.id, name, run.occurrence, run.status, run.total, run.sent, run.failed, run.skipped,
-                    run.delivered, round(rate, 1), run.pause_reason)
+                    run.uncertain, run.delivered, round(rate, 1), run.pause_reason)

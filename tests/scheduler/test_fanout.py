@@ -151,10 +151,10 @@ async def test_a_run_killed_half_way_resumes_without_a_second_copy_to_anyone(out
     sends = template_sends(mock_wechat)
     assert max(sends.values()) == 1  # never a second copy
     rows = await deliveries(services, run_id)
-    assert len(rows) == 60 and not [d for d in rows if d.status == "queued"]
-    sent = {d.resident_id for d in rows if d.status == "sent"}
-    interrupted = [d for d in rows if d.error == fanout.INTERRUPTED]
-    assert len(sent) + len(interrupted) == 60 and len(sends) >= len(sent)
+    assert len(rows) == 60 and {d.status for d in rows} <= {"sent", "uncertain"}
+    uncertain = [d for d in rows if d.status == "uncertain"]
+    assert len(uncertain) <= TEST_SETTINGS.concurrency  # only requests in flight at the kill
+    assert len(sends) >= 60 - len(uncertain)
 
 
 async def test_customer_service_campaign_reaches_only_residents_in_the_window(out, services, platform, mock_wechat):
