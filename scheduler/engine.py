@@ -27,6 +27,7 @@ from scheduler.outreach import Outreach
 log = logging.getLogger(__name__)
 LEADER = "scheduler-leader"
 MISFIRE_GRACE = 3600  # a job due while no leader ran still fires if at most an hour late
+RETENTION_CRON = "30 3 * * *"  # local time: a quiet hour, after the night's pushes are held
 
 
 def sync_url(database_url: str) -> str:
@@ -147,6 +148,8 @@ class Engine:
                                id="sweep_runs", replace_existing=True)
         self.scheduler.add_job(jobs.scheduled, IntervalTrigger(minutes=5), args=("event_reminders",),
                                id="event_reminders", replace_existing=True)
+        self.scheduler.add_job(jobs.scheduled, CronTrigger.from_crontab(RETENTION_CRON, timezone=s.timezone),
+                               args=("retention",), id="retention", replace_existing=True)
         await self.sync_jobs()
 
     async def _sync_safely(self) -> None:

@@ -132,8 +132,19 @@ async def sweep_runs(out: Outreach) -> list[int]:
     return resumed
 
 
+async def retention(out: Outreach, at: str = "") -> dict:
+    """Transcript retention (handoff.review) once a day on the leader, so a city needs no cron entry
+    of its own; `at` (ISO) stands for now. Periods and mode are read from XZ_RETENTION_* each run."""
+    try:
+        from handoff.review.retention import apply_retention
+    except ImportError:  # the review package is not installed
+        return {}
+    now = datetime.fromisoformat(at) if at else utcnow()
+    return (await apply_retention(out.services, now)).as_dict()
+
+
 JOBS = {"fire_campaign": fire_campaign, "fire_due": fire_due, "event_reminders": event_reminders,
-        "sweep_runs": sweep_runs}
+        "sweep_runs": sweep_runs, "retention": retention}
 
 
 async def scheduled(*args):
