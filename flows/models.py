@@ -63,3 +63,4 @@ class Registration(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # registered / waitlisted / cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # marked by staff at the event

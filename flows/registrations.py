@@ -114,6 +114,28 @@ async def cancel(services: Services, event_id: int, resident_id: int) -> Cancell
         return Cancelled(event, promoted)
 
 
+class AttendanceError(ValueError):
+    pass
+
+
+async def set_attendance(services: Services, event_id: int, attended: set[int]) -> int:
+    """Staff's attendance list for an event: these registration ids came (keeping the time first
+    marked), the event's other registrations did not. Ids that are not a live registration of
+    this event refuse the whole list. Returns how many attended."""
+    now = utcnow()
+    async with services.db.begin() as session:
+        rows = list(await session.scalars(select(Registration).where(Registration.event_id == event_id)))
+        live = {r.id for r in rows if r.status != CANCELLED}
+        if attended - live:
+            raise AttendanceError(f"not a registration of this event: {', '.join(map(str, sorted(attended - live)))}")
+        for r in rows:
+            if r.id not in attended:
+                r.attended_at = None
+            elif r.attended_at is None:
+                r.attended_at = now
+    return len(attended)
+
+
 async def registrations_of(services: Services, resident_id: int) -> list[tuple[Registration, Event]]:
     """The resident's live registrations for events still to come, soonest first."""
     async with services.db() as session:

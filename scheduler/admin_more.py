@@ -133,7 +133,22 @@ async def _registrations(request: web.Request):
 async def event_page(request: web.Request) -> web.Response:
     event, rows = await _registrations(request)
     return aiohttp_jinja2.render_template("admin_event.html", request, {
-        "event": event, "rows": rows, "local": _local_input, "stations": content.stations().stations()})
+        "event": event, "rows": rows, "attended": sum(1 for r, *_ in rows if r.attended_at is not None),
+        "local": _local_input, "stations": content.stations().stations()})
+
+
+@admin
+async def mark_attendance(request: web.Request) -> web.Response:
+    """The registrations page's attendance checkboxes: the ticked residents came, the others did not."""
+    from flows.registrations import AttendanceError, set_attendance
+
+    form = await request.post()
+    try:
+        attended = {int(v) for v in form.getall("attended", [])}
+        await set_attendance(request.app[OUTREACH].services, int(request.match_info["event_id"]), attended)
+    except ValueError as exc:  # AttendanceError is one
+        raise web.HTTPBadRequest(text=f"出席名单有误，未保存 (attendance not saved): {exc}") from None
+    raise web.HTTPFound(f"/admin/events/{request.match_info['event_id']}")
 
 
 @admin
@@ -141,9 +156,10 @@ async def event_csv(request: web.Request) -> web.Response:
     event, rows = await _registrations(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["openid", "name", "status", "registered_at"])
+    writer.writerow(["openid", "name", "status", "registered_at", "attended_at"])
     for registration, openid, name in rows:
-        writer.writerow([openid, name, registration.status, _local_input(registration.created_at)])
+        attended = _local_input(registration.attended_at) if registration.attended_at else ""
+        writer.writerow([openid, name, registration.status, _local_input(registration.created_at), attended])
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.csv"'})
 
@@ -172,5 +188,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(r"/admin/events/{event_id:\d+}", event_page)
     r.add_post(r"/admin/events/{event_id:\d+}", save_event)
     r.add_get(r"/admin/events/{event_id:\d+}/registrations.csv", event_csv)
+    r.add_post(r"/admin/events/{event_id:\d+}/attendance", mark_attendance)
     r.add_get("/admin/knowledge", knowledge_page)
     r.add_get("/admin/staff", staff_page)

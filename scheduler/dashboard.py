@@ -52,13 +52,27 @@ async def _handoffs(session, since):
             "waits": charts.bars(buckets if minutes else []), "median": median}
 
 
+EVENTS_CHARTED = 10
+
+
 async def _events(session, since):
+    """Events in the period, their registrations, and attendance at those already held."""
     from flows.models import Event, Registration
 
+    now = utcnow()
     events = await session.scalar(select(func.count()).select_from(Event).where(Event.starts_at >= since))
     statuses = (await session.execute(select(Registration.status, func.count()).join(Event).where(
         Event.starts_at >= since).group_by(Registration.status))).all()
-    return {"events": events or 0, "chart": charts.bars(list(statuses))}
+    came = func.count(Registration.attended_at)
+    held = (await session.execute(
+        select(Event.title_zh, came, func.count(Registration.id).filter(Registration.status == "registered"))
+        .join(Registration, Registration.event_id == Event.id)
+        .where(Event.starts_at >= since, Event.starts_at <= now, Event.cancelled.is_(False))
+        .group_by(Event.id, Event.title_zh, Event.starts_at).order_by(Event.starts_at.desc()))).all()
+    attended, expected = sum(n for _, n, _ in held), sum(r for *_, r in held)
+    return {"events": events or 0, "chart": charts.bars(list(statuses)), "attended": attended,
+            "attendance": round(100 * attended / expected) if expected else None,
+            "by_event": charts.bars([(title, n) for title, n, _ in held[:EVENTS_CHARTED]], unit=" 人")}
 
 
 async def _reach(session, since):
