@@ -45,7 +45,7 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
     sent = request.headers.get("X-CSRF-Token", "")
     if not sent and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sent = str((await request.post()).get("_csrf", ""))
-    return hmac.compare_digest(sent, session.csrf)
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), session.csrf.encode())  # bytes: any input
 
 
 def require_role(*roles: str):

@@ -49,7 +49,8 @@ async def login_page(request: web.Request, error: str = "", status: int = 200) -
 
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
-    if not hmac.compare_digest(str(form.get("_csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")) \
+    if not hmac.compare_digest(str(form.get("_csrf", "")).encode("utf-8", "surrogatepass"),
+                               request.cookies.get(LOGIN_CSRF_COOKIE, "").encode("utf-8", "surrogatepass")) \
             or not form.get("_csrf"):
         return await login_page(request, "页面已过期，请重新登录。", 403)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
@@ -77,7 +78,7 @@ async def logout(request: web.Request) -> web.Response:
     session = await current_session(request)
     if session is not None:
         form = await request.post()
-        if not hmac.compare_digest(str(form.get("_csrf", "")), session.csrf):
+        if not hmac.compare_digest(str(form.get("_csrf", "")).encode("utf-8", "surrogatepass"), session.csrf.encode()):
             raise web.HTTPForbidden(text="CSRF token missing or wrong")
         await request.app[SESSIONS].drop(session.sid)
     response = web.HTTPFound("/login")
