@@ -13,6 +13,13 @@ from aiohttp import web
 from bot.mock_wechat.state import Fault, MockState
 
 MOCK_STATE = web.AppKey("mock_state", MockState)
+LATE_BY = web.RequestKey("late_by", float)
+
+
+async def _late(request: web.Request, response: web.Response) -> web.Response:
+    """The message is already recorded; its answer waits (a caller giving up does not undo it)."""
+    await asyncio.sleep(request.get(LATE_BY, 0.0))
+    return response
 
 
 def _error(errcode: int, errmsg: str) -> web.Response:
@@ -32,9 +39,13 @@ async def _guarded(request: web.Request, path: str) -> tuple[dict | None, web.Re
     state = request.app[MOCK_STATE]
     state.calls += 1
     fault = state.take_fault(path)
-    if fault is not None:
+    if fault is not None and fault.deliver_first:
+        request[LATE_BY] = fault.delay
+    elif fault is not None:
         if fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault.status:
+            return None, web.Response(status=fault.status, text="injected gateway error")
         if fault.errcode:
             return None, _error(fault.errcode, "injected fault")
     if not state.rate.allow():
@@ -57,7 +68,7 @@ async def custom_send(request: web.Request) -> web.Response:
     if payload.get("msgtype") not in ("text", "news", "image", "msgmenu"):
         return _error(40008, "invalid message type")
     request.app[MOCK_STATE].record("custom", payload)
-    return _error(0, "ok")
+    return await _late(request, _error(0, "ok"))
 
 
 async def template_send(request: web.Request) -> web.Response:
@@ -67,7 +78,7 @@ async def template_send(request: web.Request) -> web.Response:
     if not payload.get("template_id"):
         return _error(40037, "invalid template_id")
     item = request.app[MOCK_STATE].record("template", payload)
-    return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": item["seq"]})
+    return await _late(request, web.json_response({"errcode": 0, "errmsg": "ok", "msgid": item["seq"]}))
 
 
 async def menu_create(request: web.Request) -> web.Response:
@@ -93,11 +104,14 @@ async def sent(request: web.Request) -> web.Response:
 
 
 async def faults(request: web.Request) -> web.Response:
-    """Control: inject faults, e.g. {"path": "/cgi-bin/message/custom/send", "errcode": -1, "count": 2}."""
+    """Control: inject faults, e.g. {"path": "/cgi-bin/message/custom/send", "errcode": -1, "count": 2};
+    "delay" (seconds), "status" (an HTTP error status instead of an errcode) and "deliver_first"
+    (deliver at once, answer after the delay) are optional."""
     body = await request.json()
     try:
         fault = Fault(path=str(body["path"]), errcode=int(body.get("errcode", -1)),
-                      count=int(body.get("count", 1)), delay=float(body.get("delay", 0)))
+                      count=int(body.get("count", 1)), delay=float(body.get("delay", 0)),
+                      status=int(body.get("status", 0)), deliver_first=bool(body.get("deliver_first", False)))
     except (KeyError, TypeError, ValueError):
         raise web.HTTPBadRequest(text="fault needs path, and numeric errcode/count/delay")
     request.app[MOCK_STATE].faults.append(fault)

@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Fault:
-    """Answer the next `count` calls to paths starting with `path` with `errcode` (or delay them)."""
+    """Answer the next `count` calls to paths starting with `path` with `errcode`, or with HTTP
+    `status` (a gateway error), after `delay` seconds; errcode 0 and no status: delay, then deliver
+    (a caller that gives up first delivered nothing). `deliver_first`: deliver at once and answer
+    after `delay`, as when the platform took the message but its answer was slow or lost."""
 
     path: str
     errcode: int = -1
     count: int = 1
     delay: float = 0.0
+    status: int = 0
+    deliver_first: bool = False
 
 
 @dataclass

@@ -1,0 +1,55 @@
+"""PostgreSQL unavailable: a crisis message is answered with the emergency numbers at once, and when
+the database is back the spool drainer (the service's own loop, not the test) writes it, opens and
+queues its case, and sends the crisis replies once. Simulated as tests/test_outage.py does: the
+service's sessionmaker points at a port where nothing listens."""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import select
+
+from bot.db import make_engine, make_sessionmaker
+from bot.models import Message
+from handoff.models import Case
+from handoff.queue import CaseQueue
+from tests.conftest import settle
+from tests.faults.retrying import duplicate_pushes, text_xml
+from tests.faults.test_redis_restart import CRISIS, wait_until
+
+UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+
+
+async def test_crisis_during_a_database_outage_is_answered_then_written_and_queued(platform, services, mock_wechat):
+    working = services.db
+    broken = make_engine(UNREACHABLE)
+    services.db = services.transcript._sessions = make_sessionmaker(broken)
+    try:
+        crisis = text_xml("o-down", CRISIS, 88001)
+        answer = await platform.send_xml(crisis)
+        assert "12356" in answer.text and "110" in answer.text
+        retry = await platform.send_xml(crisis)  # the platform's retry: the stored answer, not a second spool
+        assert retry.text == answer.text
+        await platform.send_xml(text_xml("o-down", "还在吗", 88002))
+        await asyncio.sleep(2.5)  # the drainer's loop runs against the dead database at least once
+        assert await services.spool.size() == 2
+    finally:
+        services.db = services.transcript._sessions = working
+        await broken.dispose()
+
+    assert await wait_until(lambda: _spool_empty(services)), "the spool was not drained once the database was back"
+    await settle(services)
+    async with services.db() as session:
+        rows = list(await session.scalars(select(Message).order_by(Message.id)))
+        [case] = list(await session.scalars(select(Case)))
+    inbound = Counter(m.platform_msg_id for m in rows if m.direction == "in")
+    assert inbound == Counter({"88001": 1, "88002": 1})
+    assert [m.content for m in rows if m.direction == "in"] == [CRISIS, "还在吗"]  # in the order sent
+    assert case.level == 4 and case.status == "waiting"
+    assert await CaseQueue(services.redis).waiting() == [case.id]
+    assert [m for m in mock_wechat.state.sent if m["touser"] == "o-down"], "the crisis replies never went out"
+    assert duplicate_pushes(mock_wechat.state) == []
+
+
+async def _spool_empty(services) -> bool:
+    return await services.spool.size() == 0
