@@ -1,14 +1,13 @@
 """The scheduler plugin: its services, its pipeline stage, the leader-elected engine, admin pages."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import AsyncIterator
 
 from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
 from bot.pipeline import ORDER_PLATFORM_EVENTS
+from bot.tasks import TaskSet
 from scheduler.engine import Engine
 from scheduler.outreach import OUTREACH, Outreach
 from scheduler.reports import platform_events_stage
@@ -25,12 +24,11 @@ async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
     services.pipeline.add(ORDER_PLATFORM_EVENTS, "scheduler.platform_events", platform_events_stage(services))
     engine = Engine(out, app[CONFIG].database_url)
     app[ENGINE] = engine
-    task = services.tasks.start(engine.run(), name="scheduler-engine") if out.settings.scheduler_enabled else None
+    loops = TaskSet()  # a forever-loop, kept out of services.tasks (per-turn work that callers drain)
+    if out.settings.scheduler_enabled:
+        loops.start(engine.run(), name="scheduler-engine")
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await loops.drain(0)
 
 
 def setup_app(app: web.Application) -> None:
