@@ -32,7 +32,7 @@ from bot.wechat.security import sign  # noqa: E402
 
 TOKEN = "bench-token"
 REAL_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_bench"
-REAL_REDIS = "redis://127.0.0.1:6379/12"
+REAL_REDIS = "redis://127.0.0.1:6379/7"
 # A realistic mix: menu taps and words, assessment answers, tip searches, free text, a little crisis.
 MIX = [("click", "MENU_ASSESS"), ("click", "MENU_TIPS"), ("text", "菜单"), ("text", "1"), ("text", "2"),
        ("text", "0"), ("text", "睡不着怎么办"), ("text", "最近压力很大，考试焦虑"), ("text", "附近站点"),
@@ -103,7 +103,7 @@ def start_server(args, port: int) -> subprocess.Popen:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
                         "-c", "DROP DATABASE IF EXISTS xinzhan_bench WITH (FORCE)",
                         "-c", "CREATE DATABASE xinzhan_bench"], check=True)
-        subprocess.run(["redis-cli", "-n", "12", "flushdb"], check=True, capture_output=True)
+        subprocess.run(["redis-cli", "-n", "7", "flushdb"], check=True, capture_output=True)
     else:
         env["XZ_DATABASE_URL"] = f"sqlite+aiosqlite:///{ROOT}/var/bench.db"
         (ROOT / "var" / "bench.db").unlink(missing_ok=True)
