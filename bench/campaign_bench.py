@@ -6,7 +6,8 @@
 Starts `xinzhan mock-wechat` as its own process with its rate limit at --rate (45009 beyond it), sets
 our shared token bucket to the same rate, sends the run in a child process, SIGKILLs the child
 half way, restarts it, and prints: achieved rate as a share of the limit, the sender's peak memory,
-and duplicates (messages the mock received twice for one resident; must be 0). The database is
+duplicates (messages the mock received twice for one resident; must be 0), the deliveries left
+`uncertain` by the kill (in flight: never resent) and the residents the mock never received. The database is
 dropped and recreated (PostgreSQL) or the SQLite file replaced. On a 2-core machine the mock, the
 sender, PostgreSQL and Redis share the cores, so the rate is a floor, not a ceiling.
 """
@@ -111,15 +112,32 @@ async def child(args) -> None:
         await server.close()
 
 
-async def run_counts(url: str) -> tuple[int, int, int]:
+async def run_counts(url: str) -> tuple[int, int, int, int]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(url)
     async with engine.connect() as conn:
-        row = (await conn.execute(text("SELECT sent, failed, skipped FROM campaign_runs WHERE id = 1"))).one()
+        row = (await conn.execute(text("SELECT sent, failed, skipped, uncertain FROM campaign_runs WHERE id = 1"))).one()
     await engine.dispose()
     return tuple(row)
+
+
+async def left_behind(url: str, redis_url: str) -> dict:
+    """What the kill left: claims still queued, and how many of them the in-flight set names."""
+    import redis
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from scheduler.inflight import SENTINEL, InFlight
+
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        queued = set((await conn.execute(text("SELECT id FROM deliveries WHERE run_id = 1 AND status = 'queued'")))
+                     .scalars())
+    await engine.dispose()
+    members = {int(m) for m in redis.Redis.from_url(redis_url).smembers(InFlight(None, 1).key) if m != SENTINEL.encode()}
+    return {"queued": len(queued), "in_flight": len(queued & members)}
 
 
 def spawn_child(args) -> subprocess.Popen:
@@ -147,25 +165,27 @@ async def main(args) -> None:
         started = time.perf_counter()
         while True:
             await asyncio.sleep(0.5)
-            sent, failed, skipped = await run_counts(args.database_url)
+            sent, failed, skipped, _ = await run_counts(args.database_url)
             if sent + failed + skipped >= args.n * args.kill_at or first.poll() is not None:
                 break
         first.send_signal(signal.SIGKILL)
         first.wait()
         phase1 = time.perf_counter() - started
         sent1 = sent
-        print(f"killed the sender at {sent1:,} sent after {phase1:.1f} s", flush=True)
+        left = await left_behind(args.database_url, args.redis_url)
+        print(f"killed the sender at {sent1:,} sent after {phase1:.1f} s; left behind: {left}", flush=True)
         second = spawn_child(args)
         out, _ = second.communicate()
         phase2 = json.loads(out.strip().splitlines()[-1])["seconds"]
         report = json.loads(out.strip().splitlines()[-1])
-        sent, failed, skipped = await run_counts(args.database_url)
+        sent, failed, skipped, uncertain = await run_counts(args.database_url)
         received = Counter(m["touser"] for m in json.load(urlopen(args.mock + "/mock/sent", timeout=600))["messages"])
         dupes = sum(c - 1 for c in received.values() if c > 1)
         rate = (sent - sent1) / phase2
         print(json.dumps({
             "residents": args.n, "limit_per_s": args.rate, "status": report["status"],
-            "sent": sent, "failed_or_interrupted": failed, "received_by_mock": len(received),
+            "sent": sent, "failed": failed, "uncertain_after_kill": uncertain, "received_by_mock": len(received),
+            "missed_after_kill": args.n - len(received),
             "rate_phase1_per_s": round(sent1 / phase1, 1), "rate_phase2_per_s": round(rate, 1),
             "share_of_limit": round(rate / args.rate, 3), "peak_rss_mb_sender": round(report["maxrss_mb"], 1),
             "peak_rss_mb_children": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
