@@ -14,6 +14,11 @@ from wechatpy import parse_message
 from bot.values import Inbound
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+READ = REQUIRED + ("MsgId", "MsgID", "Content", "Recognition", "MediaId", "Event", "EventKey", "Status", "Label",
+                   "Title", "Url", "Location_X", "Location_Y", "Latitude", "Longitude")
+# Longer than anything the platform sends, and than the transcript's columns hold (openid 64, kind 32
+# as "event:" + the event): a row the database refuses would sit in the outage spool for ever.
+LONGEST = {"ToUserName": 64, "FromUserName": 64, "MsgId": 64, "MsgID": 64, "MsgType": 32, "Event": 26}
 
 
 class BadMessage(ValueError):
@@ -48,6 +53,12 @@ def to_inbound(text: str) -> Inbound:
     check_xml(text)
     msg = parse_message(text)
     raw = msg._data  # wechatpy keeps the parsed fields; unknown types still carry them
+    nested = next((name for name in READ if raw.get(name) is not None and not isinstance(raw[name], str)), None)
+    if nested:  # elements or attributes inside a field we read: no platform message looks like that
+        raise BadMessage(f"field {nested} is not plain text")
+    too_long = next((name for name, most in LONGEST.items() if len((raw.get(name) or "").lower()) > most), None)
+    if too_long:
+        raise BadMessage(f"field {too_long} is too long")
     received = datetime.fromtimestamp(int(raw["CreateTime"]), tz=timezone.utc)
     base = dict(openid=raw["FromUserName"], account=raw["ToUserName"], received_at=received,
                 msg_id=str(raw.get("MsgId") or raw.get("MsgID") or ""))  # job reports spell it MsgID

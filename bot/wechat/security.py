@@ -12,7 +12,7 @@ def sign(*parts: str) -> str:
 
 
 def signature_ok(token: str, timestamp: str, nonce: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(token, timestamp, nonce), signature or "")
+    return hmac.compare_digest(sign(token, timestamp, nonce).encode(), (signature or "").encode("utf-8", "surrogatepass"))
 
 
 def timestamp_fresh(timestamp: str, window: int, now: float | None = None) -> bool:
