@@ -5,9 +5,11 @@ Redis, which is why the embedded fakeredis is refused with more than one worker.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
+from multiprocessing.connection import wait
 
 from aiohttp import web
 
@@ -16,11 +18,16 @@ from bot.app import create_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 
+log = logging.getLogger(__name__)
 
-def serve_one(config: Config) -> None:
+
+def serve_one(config: Config, serving=None) -> None:
+    """One worker. `serving` (an Event) is set once the port is bound: run_app calls its `print`
+    hook exactly then, with the startup banner we do not print."""
     setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
     web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
-                print=None, shutdown_timeout=15, access_log=None)
+                print=(lambda _banner: serving.set()) if serving is not None else None,
+                shutdown_timeout=15, access_log=None)
 
 
 def serve(config: Config) -> int:
@@ -30,24 +37,53 @@ def serve(config: Config) -> int:
     if config.workers == 1:
         serve_one(config)
         return 0
+    setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
+    return supervise(config)
+
+
+def supervise(config: Config) -> int:
+    """Run the workers; one that dies while serving or is killed by a signal (SIGKILL, out of
+    memory) is replaced, so the capacity comes back. One that exits on its own before it ever
+    served (port taken, bad setting) would only fail again: then everything stops, status 1.
+    """
     metrics_done = metrics.prepare_worker_directory()  # before the workers start: they inherit it
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=serve_one, args=(config,), name=f"xinzhan-worker-{i}")
-               for i in range(config.workers)]
-    for w in workers:
-        w.start()
+    stopping = failed = False
+    serving = [ctx.Event() for _ in range(config.workers)]
+
+    def start(slot: int) -> multiprocessing.Process:
+        serving[slot].clear()
+        worker = ctx.Process(target=serve_one, args=(config, serving[slot]), name=f"xinzhan-worker-{slot}")
+        worker.start()
+        return worker
+
+    workers = [start(slot) for slot in range(config.workers)]
 
     def forward(signum, _frame):
+        nonlocal stopping
+        stopping = True
         for w in workers:
             if w.is_alive():
                 os.kill(w.pid, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    while not stopping:
+        wait([w.sentinel for w in workers])
+        for slot, worker in enumerate(workers):
+            if stopping or worker.is_alive():
+                continue
+            if not serving[slot].is_set() and worker.exitcode >= 0:  # failed on its own, not killed
+                log.error("worker died before serving; stopping", extra={"exitcode": worker.exitcode})
+                failed = True
+                forward(signal.SIGTERM, None)
+                break
+            log.warning("worker died; starting another", extra={"exitcode": worker.exitcode, "slot": slot})
+            workers[slot] = start(slot)
     for w in workers:
         w.join()
     metrics_done()
-    return 0
+    return 1 if failed else 0
 
 
 def run(args) -> int:
