@@ -17,7 +17,7 @@ from bot import health, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
 from bot.auth import template_context
 from bot.config import Config
-from bot.db import make_engine, make_sessionmaker
+from bot.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from bot.logs import request_id
 from bot.messenger import Messenger
 from bot.modules import import_present
@@ -59,15 +59,15 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(config.database_url)
     redis = connect_redis(config.redis_url)
     http = aiohttp.ClientSession()
-    sessions = make_sessionmaker(engine)
-    transcript = Transcript(sessions)
+    sessions, autocommit = make_sessionmaker(engine), make_autocommit_sessionmaker(engine)
+    transcript = Transcript(engine)
     api = WeChatAPI(http, redis, base=config.wechat_api_base, appid=config.wechat_appid,
                     secret=config.wechat_secret)
     window = CsWindow(redis)
     tasks = TaskSet()
     app[HTTP] = http
     services = app[SERVICES] = Services(
-        config=config, db=sessions, redis=redis, api=api, transcript=transcript,
+        config=config, db=sessions, autocommit=autocommit, redis=redis, api=api, transcript=transcript,
         messenger=Messenger(api, window, transcript), states=StateStore(redis), locks=ResidentLocks(redis),
         dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks, spool=Spool(redis),
         texts=load_texts())

@@ -56,6 +56,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose every statement commits by itself, on the same pool.
+
+    For a single read or a single write, a transaction only adds BEGIN and COMMIT (or ROLLBACK) round
+    trips; the turn's hot path (open-case lookup, reply transcript) uses these instead."""
+    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 def load_models() -> MetaData:
     """Import every package's models so the metadata (and Alembic) sees the whole schema."""
     from bot.modules import import_present

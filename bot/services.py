@@ -24,6 +24,7 @@ from knowledge.texts import Texts
 class Services:
     config: Config
     db: async_sessionmaker[AsyncSession]
+    autocommit: async_sessionmaker[AsyncSession]  # one statement, no transaction: see bot.db
     redis: aioredis.Redis
     api: WeChatAPI
     transcript: Transcript

@@ -26,6 +26,11 @@ class TaskSet:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def join(self) -> None:
+        """Wait until the tasks started so far, and any they start meanwhile, have finished."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def drain(self, timeout: float) -> None:
         """Let running work finish (graceful shutdown), then cancel what is left."""
         if self._tasks:

@@ -51,8 +51,10 @@ async def log_event(session: AsyncSession, case_id: int, kind: str, actor_id: in
 
 
 async def open_case(services: Services, resident_id: int) -> Case | None:
-    """The resident's waiting or active case, if any (at most one is open at a time)."""
-    async with services.db() as session:
+    """The resident's waiting or active case, if any (at most one is open at a time).
+
+    Asked on every turn, so it reads without a transaction (one round trip, not three)."""
+    async with services.autocommit() as session:
         return await session.scalar(select(Case).where(Case.resident_id == resident_id, Case.status.in_(OPEN))
                                     .order_by(Case.id.desc()).limit(1))
 

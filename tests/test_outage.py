@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.db import make_engine, make_sessionmaker
 from bot.models import Message
 from bot.spool_drain import drain_once
 from bot.values import Reply
-
-UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"  # connection refused at once
+from tests.database_down import database_down
 
 
 async def test_database_outage_answers_with_emergency_numbers_and_loses_nothing(platform, services):
@@ -20,11 +18,7 @@ async def test_database_outage_answers_with_emergency_numbers_and_loses_nothing(
         return [Reply(text="收到")]
 
     services.pipeline.add(1, "record", record_stage)
-    working_db = services.db
-    broken = make_engine(UNREACHABLE)
-    services.db = make_sessionmaker(broken)
-    services.transcript._sessions = services.db
-    try:
+    async with database_down(services):
         answer = await platform.text("o-outage", "我不想活了")
         assert answer.status == 200
         assert "12356" in answer.text and "110" in answer.text
@@ -32,10 +26,6 @@ async def test_database_outage_answers_with_emergency_numbers_and_loses_nothing(
         assert seen == []  # no flow ran against a missing database
         assert await drain_once(services) == 0  # still down: the message stays spooled
         assert await services.spool.size() == 1
-    finally:
-        services.db = working_db
-        services.transcript._sessions = working_db
-        await broken.dispose()
 
     assert await drain_once(services) == 1
     assert seen == ["我不想活了"]  # the turn ran once the database was back

@@ -9,22 +9,17 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from bot.db import make_engine, make_sessionmaker
 from bot.models import Message
 from handoff.models import Case
 from handoff.queue import CaseQueue
 from tests.conftest import settle
+from tests.database_down import database_down
 from tests.faults.retrying import duplicate_pushes, text_xml
 from tests.faults.test_redis_restart import CRISIS, wait_until
 
-UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
-
 
 async def test_crisis_during_a_database_outage_is_answered_then_written_and_queued(platform, services, mock_wechat):
-    working = services.db
-    broken = make_engine(UNREACHABLE)
-    services.db = services.transcript._sessions = make_sessionmaker(broken)
-    try:
+    async with database_down(services):
         crisis = text_xml("o-down", CRISIS, 88001)
         answer = await platform.send_xml(crisis)
         assert "12356" in answer.text and "110" in answer.text
@@ -33,9 +28,6 @@ async def test_crisis_during_a_database_outage_is_answered_then_written_and_queu
         await platform.send_xml(text_xml("o-down", "还在吗", 88002))
         await asyncio.sleep(2.5)  # the drainer's loop runs against the dead database at least once
         assert await services.spool.size() == 2
-    finally:
-        services.db = services.transcript._sessions = working
-        await broken.dispose()
 
     assert await wait_until(lambda: _spool_empty(services)), "the spool was not drained once the database was back"
     await settle(services)

@@ -1,0 +1,141 @@
+"""What one turn costs, in-process: CPU ms, Redis commands and SQL statements per message.
+
+    python bench/turn_cost.py                 # PostgreSQL + Redis on this machine
+    python bench/turn_cost.py --profile 30    # and the 30 costliest functions by own time
+
+Messages go one at a time through the real `/wechat` handler (signed, parsed, de-duplicated), with
+the turn's background work (passive-reply transcript, customer-service sends) awaited before the next
+message, so the counts are the whole turn's. Uses database `xinzhan_turncost` and Redis db 8.
+Counting is exact and does not depend on how busy the machine is; CPU ms does, a little.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio.connection import Connection
+from sqlalchemy import event
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.webhook_bench import MIX  # noqa: E402
+from bot.app import create_app  # noqa: E402
+from bot.appkeys import SERVICES  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.migrate import upgrade  # noqa: E402
+from bot.mock_wechat.app import create_mock_app  # noqa: E402
+from tests.platform import Platform, message_xml  # noqa: E402
+
+DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_turncost"
+REDIS = "redis://127.0.0.1:6379/8"
+
+
+def fresh_database() -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
+                    "-c", "DROP DATABASE IF EXISTS xinzhan_turncost WITH (FORCE)",
+                    "-c", "CREATE DATABASE xinzhan_turncost"], check=True)
+    subprocess.run(["redis-cli", "-n", "8", "flushdb"], check=True, capture_output=True)
+    upgrade(DB)
+
+
+def xml_for(openid: str) -> str:
+    kind, value = random.choice(MIX)
+    if kind == "click":
+        return message_xml(openid, "event", {"Event": "CLICK", "EventKey": value})
+    return message_xml(openid, "text", {"Content": value})
+
+
+def count_redis_round_trips(counts: Counter) -> None:
+    """Count what this process sends to Redis (a pipeline or a script is one round trip)."""
+    send = Connection.send_packed_command
+
+    async def counted(self, command, check_health=True):
+        counts["redis"] += 1
+        return await send(self, command, check_health)
+
+    Connection.send_packed_command = counted
+
+
+def count_sql_round_trips(engine, counts: Counter) -> None:
+    """Statements by verb, plus the transactions' BEGIN and COMMIT/ROLLBACK, each a round trip."""
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *a: counts.update(["sql " + sql.split(None, 1)[0].upper()]))
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, lambda conn, name=name: counts.update(["sql " + name.upper()]))
+
+
+async def measure(messages: int, residents: int, profile: int) -> None:
+    mock = TestServer(create_mock_app("wxturncost", "secret"))
+    await mock.start_server()
+    config = load_config({"XZ_WECHAT_TOKEN": "t", "XZ_WECHAT_APPID": "wxturncost", "XZ_WECHAT_SECRET": "secret",
+                          "XZ_WECHAT_API_BASE": str(mock.make_url("")).rstrip("/"), "XZ_DATABASE_URL": DB,
+                          "XZ_REDIS_URL": REDIS, "XZ_LOG_LEVEL": "WARNING"})
+    client = TestClient(TestServer(create_app(config)))
+    await client.start_server()
+    services = client.server.app[SERVICES]
+    counts = Counter()
+    count_redis_round_trips(counts)
+    count_sql_round_trips(services.db.kw["bind"].sync_engine, counts)
+    platform = Platform(client, config)
+    openids = [f"cost-{i:04d}" for i in range(residents)]
+
+    async def one(openid: str) -> None:
+        answer = await platform.post_raw(*platform.envelope(xml_for(openid)))
+        assert answer.status == 200, answer.status
+        await services.tasks.join()
+
+    for openid in openids:  # every resident exists before counting: first contact is its own case
+        await one(openid)
+    counts.clear()
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall: the machine is shared
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for _ in range(messages):
+        await one(random.choice(openids))
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    await client.close()
+    await mock.close()
+    redis = counts.pop("redis", 0)
+    sql = sum(counts.values())
+    print(f"turn cost over {messages} messages from {residents} known residents (PostgreSQL + Redis, in-process)")
+    print(f"  cpu {cpu / messages * 1000:.2f} ms/turn  wall {wall / messages * 1000:.2f} ms/turn")
+    print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling)")
+    print(f"  sql round trips {sql / messages:.1f}/turn: "
+          + ", ".join(f"{k[4:]} {v / messages:.1f}" for k, v in counts.most_common()))
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(profile)
+        stats.sort_stats("cumulative").print_stats(str(ROOT / "(bot|flows|handoff|scheduler|knowledge)"), profile)
+        print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--residents", type=int, default=50)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    args = parser.parse_args()
+    random.seed(7)
+    os.environ["XZ_SCHEDULER"] = "off"  # no campaign loop in the counts
+    fresh_database()
+    asyncio.run(measure(args.messages, args.residents, args.profile))
+
+
+if __name__ == "__main__":
+    main()
