@@ -69,11 +69,16 @@ def count_redis_round_trips(counts: Counter) -> None:
 
 
 def count_sql_round_trips(engine, counts: Counter) -> None:
-    """Statements by verb, plus the transactions' BEGIN and COMMIT/ROLLBACK, each a round trip."""
+    """Statements by verb, plus the transactions' BEGIN and COMMIT/ROLLBACK, each a round trip
+    (not on autocommit connections, where SQLAlchemy's begin and end send nothing)."""
+    def transaction_end(conn, name: str) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            counts.update(["sql " + name])
+
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cursor, sql, *a: counts.update(["sql " + sql.split(None, 1)[0].upper()]))
     for name in ("begin", "commit", "rollback"):
-        event.listen(engine, name, lambda conn, name=name: counts.update(["sql " + name.upper()]))
+        event.listen(engine, name, lambda conn, name=name: transaction_end(conn, name.upper()))
 
 
 async def measure(messages: int, residents: int, profile: int) -> None:
