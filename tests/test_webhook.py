@@ -176,10 +176,16 @@ async def test_slow_turn_answers_success_then_sends_through_customer_service(
     config = make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/")).with_(reply_deadline=0.2)
     client = await aiohttp_client(create_app(config))
     services = client.server.app[SERVICES]
-    services.pipeline.add(ECHO_ORDER, "echo", echo_stage(delay=0.5))
-    started = time.perf_counter()
+    release = asyncio.Event()
+
+    async def held_until_answered(turn):  # finishes only after the platform has had its answer
+        await release.wait()
+        return [Reply(text=f"echo:text:{turn.inbound.text}")]
+
+    services.pipeline.add(ECHO_ORDER, "held", held_until_answered)
     answer = await Platform(client, config).text("o-slow", "等一下")
-    assert answer.body == "success" and time.perf_counter() - started < 0.45
+    assert answer.body == "success"
+    release.set()
     await settle(services)
     [sent] = mock_wechat.state.sent_to("o-slow")
     assert sent["payload"]["text"]["content"] == "echo:text:等一下"
@@ -204,10 +210,21 @@ async def test_one_residents_messages_are_handled_in_order(client, platform, ser
 
 
 async def test_different_residents_run_concurrently(client, platform, services):
-    services.pipeline.add(ECHO_ORDER, "echo", echo_stage(delay=0.3))
-    started = time.perf_counter()
+    together = asyncio.Barrier(5)  # passes only when all five turns are inside the pipeline at once
+    met: list[bool] = []
+
+    async def meet(turn):
+        try:
+            await asyncio.wait_for(together.wait(), timeout=3)
+            met.append(True)
+        except asyncio.TimeoutError:
+            met.append(False)
+        return []
+
+    services.pipeline.add(ECHO_ORDER, "meet", meet)
     await asyncio.gather(*(platform.text(f"o-par-{i}", "hi") for i in range(5)))
-    assert time.perf_counter() - started < 1.0  # five 0.3 s turns, not run one after another
+    await settle(services)
+    assert met == [True] * 5
 
 
 async def test_message_is_recorded_even_when_the_flow_fails(client, platform, services):
@@ -237,12 +254,10 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
-async def test_bad_input_is_refused_quickly_and_service_keeps_serving(client, platform, services, case, caplog):
+async def test_bad_input_is_refused_and_service_keeps_serving(client, platform, services, case, caplog):
     body, status = BAD_BODIES[case]
-    started = time.perf_counter()
     answer = await platform.post_raw(platform.signed_query(), body)
     assert answer.status == status
-    assert time.perf_counter() - started < 0.5
     assert await messages(services) == []
     assert "lol" not in caplog.text and "passwd" not in caplog.text
     services.pipeline.add(ECHO_ORDER, "echo", echo_stage())

@@ -1,5 +1,4 @@
 import shutil
-import time
 
 import pytest
 
@@ -7,10 +6,8 @@ from knowledge.content import DATA_DIR, ContentError
 from knowledge.library import load_knowledge
 
 
-def test_everything_loads_together_well_under_a_second():
-    started = time.perf_counter()
+def test_everything_loads_together():
     knowledge = load_knowledge()
-    assert time.perf_counter() - started < 0.5
     assert knowledge.scales.get("PHQ-9").items
     assert knowledge.tips.topics()
     assert knowledge.stations.counties()
