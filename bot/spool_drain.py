@@ -4,22 +4,39 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.services import Services
-from bot.turn import DATABASE_ERRORS, finish_spooled
+from bot.turn import finish_spooled
 
 log = logging.getLogger(__name__)
 
 
+def is_outage(exc: BaseException) -> bool:
+    """The database is unreachable, as opposed to refusing what one entry holds."""
+    if isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 async def drain_once(services: Services) -> int:
-    """Finish spooled turns in arrival order; stop at the first database failure. Returns how many."""
+    """Finish spooled turns in arrival order; stop while the database is down. Returns how many.
+
+    An entry the database refuses while up (a bug, or data it cannot hold) is parked, not put
+    back: first in line, it would otherwise hold every message behind it, crises included."""
     done = 0
     while (entry := await services.spool.take()) is not None:
         inbound, replied = entry
         try:
             await finish_spooled(services, inbound, replied)
-        except DATABASE_ERRORS:
-            await services.spool.put_back(inbound, replied)
-            break
+        except Exception as exc:
+            if is_outage(exc):
+                await services.spool.put_back(inbound, replied)
+                break
+            await services.spool.park(inbound, replied)
+            log.error("spooled message refused by the database; parked", extra={
+                "kind": inbound.kind, "error": type(exc).__name__})
+            continue
         done += 1
     if done:
         log.info("spooled messages written back", extra={"count": done})

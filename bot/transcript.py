@@ -16,6 +16,7 @@ from bot.models import Conversation, Message, Resident
 from bot.values import Inbound, Reply
 
 CONVERSATION_GAP = timedelta(hours=12)  # silence after which a new conversation starts
+KIND_LENGTH = Message.__table__.c.kind.type.length
 NOT_TRANSCRIBED = {"templatesendjobfinish", "masssendjobfinish"}  # platform reports, not the resident
 _residents, _conversations, _messages = Resident.__table__, Conversation.__table__, Message.__table__
 # Built once: Core statements with bound parameters compile once and are cached, where building an
@@ -48,8 +49,8 @@ class ResidentRef:
 
 def describe(inbound: Inbound) -> tuple[str, str]:
     """The transcript's kind and content for an inbound message."""
-    if inbound.kind == "event":
-        return f"event:{inbound.event}", inbound.event_key or (
+    if inbound.kind == "event":  # the kind column holds 32: a long event name is cut, never refused
+        return f"event:{inbound.event}"[:KIND_LENGTH], inbound.event_key or (
             f"{inbound.latitude},{inbound.longitude}" if inbound.has_location else "")
     if inbound.kind == "location":
         return "location", f"{inbound.latitude},{inbound.longitude} {inbound.label}".strip()

@@ -2,11 +2,15 @@
 in Redis, and writes it (and runs its turn) once the database is back."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.models import Message
 from bot.spool_drain import drain_once
-from bot.values import Reply
+from bot.values import Inbound, Reply
+from tests.conftest import needs_real_db
 from tests.database_down import database_down
 
 
@@ -43,3 +47,31 @@ async def test_failing_stage_still_answers_with_the_numbers(platform, services):
     services.pipeline.add(1, "broken", broken)
     answer = await platform.text("o-bug", "你好")
     assert "12356" in answer.text
+
+
+async def test_an_entry_the_database_refuses_is_parked_and_the_rest_are_written(services, monkeypatch):
+    """The database is up but refuses one spooled message: it is kept aside, and it does not hold
+    back the messages behind it."""
+    refuse = services.transcript.record_inbound
+
+    async def refusing(inbound, **kwargs):
+        if inbound.openid == "o-refused":
+            raise IntegrityError("INSERT", {}, Exception("refused"))
+        return await refuse(inbound, **kwargs)
+
+    monkeypatch.setattr(services.transcript, "record_inbound", refusing)
+    now = datetime.now(timezone.utc)
+    await services.spool.hold(Inbound("o-refused", "text", now, text="第一条"), "busy")
+    await services.spool.hold(Inbound("o-behind", "text", now, text="我不想活了"), "busy")
+    assert await drain_once(services) == 1
+    assert (await services.spool.size(), await services.spool.parked()) == (0, 1)
+    async with services.db() as session:
+        written = list(await session.scalars(select(Message.content).where(Message.direction == "in")))
+    assert written == ["我不想活了"]
+
+
+@needs_real_db
+async def test_a_message_postgresql_cannot_store_is_parked_not_retried_for_ever(services):
+    await services.spool.hold(Inbound("o-nul", "text", datetime.now(timezone.utc), text="a\x00b"), "busy")
+    assert await drain_once(services) == 0
+    assert (await services.spool.size(), await services.spool.parked()) == (0, 1)

@@ -277,3 +277,10 @@ async def test_delivery_report_carries_the_job_msgid(client, platform, services)
     services.pipeline.add(ECHO_ORDER, "echo", echo_stage(calls))
     await platform.event("o-report", "TEMPLATESENDJOBFINISH", MsgID="200163836", Status="success")
     assert calls[0].msg_id == "200163836" and calls[0].status == "success"
+
+
+async def test_a_platform_event_with_a_long_name_is_recorded(client, platform, services):
+    answer = await platform.event("o-long-event", "user_authorization_cancellation")
+    assert answer.status == 200
+    [row] = await messages(services)
+    assert row.kind.startswith("event:user_authorization") and len(row.kind) <= 32

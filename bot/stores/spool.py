@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from bot.values import Inbound
 
 KEY = "xz:spool:inbound"
+PARKED = "xz:spool:parked"  # entries the database refused for what they hold, not for being down
 
 
 def _encode(inbound: Inbound, replied: str) -> str:
@@ -46,3 +47,10 @@ class Spool:
     async def put_back(self, inbound: Inbound, replied: str) -> None:
         """The database failed again: keep the message first in line."""
         await self._redis.lpush(KEY, _encode(inbound, replied))
+
+    async def park(self, inbound: Inbound, replied: str) -> None:
+        """The database is up but refuses this entry: keep it aside, so it blocks nobody behind it."""
+        await self._redis.rpush(PARKED, _encode(inbound, replied))
+
+    async def parked(self) -> int:
+        return await self._redis.llen(PARKED)

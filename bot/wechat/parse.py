@@ -16,9 +16,9 @@ from bot.values import Inbound
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 READ = REQUIRED + ("MsgId", "MsgID", "Content", "Recognition", "MediaId", "Event", "EventKey", "Status", "Label",
                    "Title", "Url", "Location_X", "Location_Y", "Latitude", "Longitude")
-# Longer than anything the platform sends, and than the transcript's columns hold (openid 64, kind 32
-# as "event:" + the event): a row the database refuses would sit in the outage spool for ever.
-LONGEST = {"ToUserName": 64, "FromUserName": 64, "MsgId": 64, "MsgID": 64, "MsgType": 32, "Event": 26}
+# Longer than anything the platform sends, and than the transcript's columns hold (openid 64, kind 32;
+# an event's kind is cut to fit): a row the database refuses would not be kept.
+LONGEST = {"ToUserName": 64, "FromUserName": 64, "MsgId": 64, "MsgID": 64, "MsgType": 32, "Event": 64}
 
 
 class BadMessage(ValueError):
