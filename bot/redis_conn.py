@@ -1,15 +1,24 @@
 """Connect to Redis: the real server in production, in-process fakeredis for the demo and tests.
 
 Both speak redis-py's asyncio API, so every store runs the same code on either.
+
+No socket_timeout: redis-py 8 defaults it to 5 s, and with one set it wraps every command's socket
+write in `asyncio.wait_for`, which on Python 3.11 drops a cancellation that arrives just as the
+write finishes (CPython gh-86296, fixed in 3.12). A background loop cancelled at shutdown then kept
+running and the cleanup awaiting it hung. Without it, writes and reads are plain awaits, as with
+redis-py 5-7; a dead server still fails the connect within CONNECT_TIMEOUT.
 """
 from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+CONNECT_TIMEOUT = 5.0
+
 
 def connect_redis(url: str) -> aioredis.Redis:
     if url:
-        return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                                       socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT)
     import fakeredis  # embedded default: one process only, nothing to install or start
 
-    return fakeredis.FakeAsyncRedis(decode_responses=True)
+    return fakeredis.FakeAsyncRedis(decode_responses=True, socket_timeout=None)
