@@ -62,7 +62,7 @@ def read_token(secret: str, token: str, now: float | None = None) -> int | None:
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     payload = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(_signature(secret, payload), parts[2]):
+    if not hmac.compare_digest(_signature(secret, payload).encode(), parts[2].encode()):  # bytes: any text
         return None
     if int(parts[1]) < (now or time.time()):
         return None

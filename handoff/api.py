@@ -5,6 +5,7 @@ Delivery failures (48-hour window, platform errors) come back in the answer, for
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from aiohttp import web
@@ -52,11 +53,17 @@ def _may_see(user: Staff, case: Case) -> bool:
     return user.has("supervisor") or case.counsellor_id == user.id or case.status == "waiting"
 
 
-async def _held_case(request: web.Request, user: Staff) -> Case:
+async def _existing_case(request: web.Request) -> Case:
+    """The case the URL names; 404 when there is none."""
     try:
-        case = await cases.get_case(request.app[SERVICES], _case_id(request))
-    except cases.CaseError:
-        raise web.HTTPNotFound() from None
+        return await cases.get_case(request.app[SERVICES], _case_id(request))
+    except cases.CaseError as err:
+        raise web.HTTPNotFound(text=json.dumps({"error": str(err)}, ensure_ascii=False),
+                               content_type="application/json") from None
+
+
+async def _held_case(request: web.Request, user: Staff) -> Case:
+    case = await _existing_case(request)
     if case.status != "active" or case.counsellor_id != user.id:
         raise web.HTTPConflict(text='{"error": "这个个案不在你手上"}', content_type="application/json")
     return case
@@ -101,10 +108,7 @@ async def take(request: web.Request) -> web.Response:
 async def case_detail(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = await current_user(request)
-    try:
-        case = await cases.get_case(services, _case_id(request))
-    except cases.CaseError:
-        raise web.HTTPNotFound() from None
+    case = await _existing_case(request)
     if not _may_see(user, case):
         return _error(403, "只有接手的咨询师和督导可以查看这个个案")
     notes, steps = await record.timeline(services, case.id)
@@ -138,8 +142,7 @@ async def send_message(request: web.Request) -> web.Response:
 @require_role(*STAFF)
 async def add_note(request: web.Request) -> web.Response:
     user = await current_user(request)
-    case = await _held_case(request, user) if not user.has("supervisor") else \
-        await cases.get_case(request.app[SERVICES], _case_id(request))
+    case = await _existing_case(request) if user.has("supervisor") else await _held_case(request, user)
     try:
         note = await cases.add_note(request.app[SERVICES], case.id, user.id, str((await _body(request)).get("body", "")))
     except cases.CaseError as err:

@@ -43,7 +43,7 @@ async def test_record_page_refuses_forged_and_expired_links(client, resident, se
     token = url.rsplit("/", 1)[1]
     resident_id, expires, signature = token.split(".")
     forged = f"{int(resident_id) + 1}.{expires}.{signature}"
-    for bad in (forged, "1.2.3", "nonsense"):
+    for bad in (forged, "1.2.3", "nonsense", f"{resident_id}.{expires}.签名"):
         resp = await client.get(f"/record/{bad}")
         assert resp.status == 404 and "<svg" not in await resp.text()
     secret = services.config.secret_key

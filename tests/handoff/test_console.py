@@ -203,3 +203,9 @@ async def test_closing_as_false_alarm_marks_the_detections_for_tuning(client, se
     assert status == 200
     detections = await detections_for(services, closed["case"]["resident_id"])
     assert detections and all(d.false_alarm and d.marked_by == counsellor.id for d in detections)
+
+
+async def test_a_note_on_a_case_that_does_not_exist_is_not_found(client, staff_client):
+    supervisor = await staff_client("sup-nocase", ("counsellor", "supervisor"))
+    status, _ = await supervisor.post("/console/api/cases/999999/notes", {"body": "记录"})
+    assert status == 404
