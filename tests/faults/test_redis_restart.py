@@ -67,6 +67,9 @@ async def test_redis_restart_mid_stream_loses_no_message_and_requeues_the_crisis
     assert {msg_id: counts[msg_id] for *_, msg_id in stream} == {msg_id: 1 for *_, msg_id in stream}
     requeued = await wait_until(lambda: CaseQueue(services.redis).waiting())
     assert requeued == [case.id], "the crisis case was not rebuilt into the queue from the database"
-    after = await platform.try_once(text_xml("o-after", "菜单", next(_ids)))
-    assert after is not None and after.text, "the service does not answer again after Redis came back"
+    after_id = next(_ids)
+    after = await platform.try_once(text_xml("o-after", "菜单", after_id))
+    assert after is not None, "the service does not answer again after Redis came back"
+    await settle(services)
+    assert (await inbound_counts(services))[str(after_id)] == 1
     assert duplicate_pushes(mock_wechat.state) == []

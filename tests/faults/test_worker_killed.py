@@ -106,7 +106,7 @@ async def test_a_worker_killed_while_opening_a_handoff_leaves_the_case_queued(pa
             case_id = await conn.scalar(select(Case.id).where(Case.status == "waiting"))
         return case_id is not None and case_id in await queue.waiting() and case_id
 
-    assert await wait_until(queued_case, timeout=40), "the crisis case never reached the queue"
+    assert await wait_until(queued_case, timeout=25), "the crisis case never reached the queue"
     assert await inbound_rows(engine, msg_id) >= 1
     assert duplicate_pushes(mock_wechat.state) == []
 
