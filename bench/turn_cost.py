@@ -79,6 +79,8 @@ def count_sql_round_trips(engine, counts: Counter) -> None:
                  lambda conn, cursor, sql, *a: counts.update(["sql " + sql.split(None, 1)[0].upper()]))
     for name in ("begin", "commit", "rollback"):
         event.listen(engine, name, lambda conn, name=name: transaction_end(conn, name.upper()))
+    if engine.pool._pre_ping:  # a checkout then pings the server first
+        event.listen(engine.pool, "checkout", lambda *a: counts.update(["sql PING"]))
 
 
 async def measure(messages: int, residents: int, profile: int) -> None:

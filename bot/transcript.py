@@ -21,19 +21,18 @@ NOT_TRANSCRIBED = {"templatesendjobfinish", "masssendjobfinish"}  # platform rep
 _residents, _conversations, _messages = Resident.__table__, Conversation.__table__, Message.__table__
 # Built once: Core statements with bound parameters compile once and are cached, where building an
 # ORM statement per message cost more CPU than the round trip it sends.
-_LATEST_CONVERSATION = (select(_conversations.c.id).where(_conversations.c.resident_id == _residents.c.id)
-                        .order_by(_conversations.c.last_at.desc()).limit(1).correlate(_residents).scalar_subquery())
-_RESIDENT_AND_LATEST = (
-    select(_residents.c.id, _residents.c.language, _residents.c.subscribed, _conversations.c.id,
-           _conversations.c.last_at)
-    .outerjoin(_conversations, _conversations.c.id == _LATEST_CONVERSATION)
-    .where(_residents.c.openid == bindparam("openid")))
+_LATEST = select(_conversations.c.id, _conversations.c.last_at).where(
+    _conversations.c.resident_id == _residents.c.id).order_by(_conversations.c.last_at.desc()).limit(1)
+# The resident's row is updated and read back in one statement, with their latest conversation.
+_RESIDENT_AND_LATEST = (_residents.c.id, _residents.c.language, _residents.c.subscribed,
+                        _LATEST.with_only_columns(_conversations.c.id).scalar_subquery(),
+                        _LATEST.with_only_columns(_conversations.c.last_at).scalar_subquery())
 _NEW_RESIDENT = insert(_residents).returning(_residents.c.id)
 _NEW_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _TOUCH_CONVERSATION = (update(_conversations).where(_conversations.c.id == bindparam("conversation_id"))
                        .values(last_at=bindparam("now")))
-_SEEN_RESIDENT = (update(_residents).where(_residents.c.id == bindparam("resident_id"))
-                  .values(last_inbound_at=bindparam("now")))
+_SEEN_RESIDENT = (update(_residents).where(_residents.c.openid == bindparam("who"))
+                  .values(last_inbound_at=bindparam("now")).returning(*_RESIDENT_AND_LATEST))
 _INSERT_MESSAGE = insert(_messages)
 
 
@@ -73,32 +72,28 @@ class Transcript:
     async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
         """Find or create the resident and their conversation, apply (un)subscribe, store the message.
 
-        One transaction of Core statements on a connection: this runs on every message, and the ORM
-        session's unit of work cost several times the SQL itself. `late` marks a message written after
-        a database outage: it keeps the time it arrived."""
+        Three Core statements in autocommit, no transaction: this runs on every message, and each
+        statement is safe to repeat, so a message whose write broke off half way is written whole when
+        it is retried or drained from the spool. `late` marks a message written after a database
+        outage: it keeps the time it arrived."""
         now = inbound.received_at if late else utcnow()
-        async with self._engine.begin() as conn:
-            found = (await conn.execute(_RESIDENT_AND_LATEST, {"openid": inbound.openid})).first()
+        changes = self._subscription_changes(inbound, now)
+        async with self._autocommit.connect() as conn:
+            found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).first()
             is_new = found is None
             if is_new:
-                resident_id = (await conn.execute(_NEW_RESIDENT, dict(
-                    openid=inbound.openid, subscribed=True, language="zh-Hans", area="", name="", scene="",
-                    created_at=now, subscribed_at=now))).scalar_one()
-                language, subscribed, conversation_id, last_at = "zh-Hans", True, None, None
+                values = dict(openid=inbound.openid, subscribed=True, language="zh-Hans", area="", name="",
+                              scene="", created_at=now, subscribed_at=now) | changes
+                resident_id = (await conn.execute(_NEW_RESIDENT, values)).scalar_one()
+                language, subscribed, conversation_id, last_at = "zh-Hans", values["subscribed"], None, None
             else:
                 resident_id, language, subscribed, conversation_id, last_at = found
-            changes = self._subscription_changes(inbound, now)
-            subscribed = changes.get("subscribed", subscribed)
-            if changes.keys() == {"last_inbound_at"}:  # an ordinary message: the prepared statement
-                await conn.execute(_SEEN_RESIDENT, {"resident_id": resident_id, "now": now})
-            else:
-                await conn.execute(update(_residents).where(_residents.c.id == resident_id).values(**changes))
             if last_at is not None and last_at.tzinfo is None:  # SQLite hands back naive UTC
                 last_at = last_at.replace(tzinfo=now.tzinfo)
             if conversation_id is None or now - last_at > CONVERSATION_GAP:
                 conversation_id = (await conn.execute(_NEW_CONVERSATION, dict(
                     resident_id=resident_id, started_at=now, last_at=now, max_risk=0))).scalar_one()
-            else:
+            elif last_at < now:
                 await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, "now": now})
             kind, content = describe(inbound)
             await conn.execute(_INSERT_MESSAGE, dict(
@@ -106,6 +101,14 @@ class Transcript:
                 kind=kind, content=content, platform_msg_id=inbound.msg_id, delivery="", error="",
                 author_id=None, created_at=now))
         return ResidentRef(resident_id, inbound.openid, conversation_id, language, is_new, subscribed)
+
+    @staticmethod
+    def _update_resident(openid: str, changes: dict, now: datetime) -> tuple:
+        """The statement that applies `changes` and reads the resident back; prepared for a plain message."""
+        if changes.keys() == {"last_inbound_at"}:
+            return _SEEN_RESIDENT, {"who": openid, "now": now}
+        return (update(_residents).where(_residents.c.openid == openid).values(**changes)
+                .returning(*_RESIDENT_AND_LATEST)), {}
 
     @staticmethod
     def _subscription_changes(inbound: Inbound, now: datetime) -> dict:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.models import Message
 from bot.spool_drain import drain_once
 from bot.values import Inbound, Reply
-from tests.conftest import needs_real_db
+from tests.conftest import REAL_DB, needs_real_db
 from tests.database_down import database_down
 
 
@@ -75,3 +76,27 @@ async def test_a_message_postgresql_cannot_store_is_parked_not_retried_for_ever(
     await services.spool.hold(Inbound("o-nul", "text", datetime.now(timezone.utc), text="a\x00b"), "busy")
     assert await drain_once(services) == 0
     assert (await services.spool.size(), await services.spool.parked()) == (0, 1)
+
+
+@needs_real_db
+async def test_connections_cut_by_the_server_lose_no_message(platform, services, database_url):
+    """As after a PostgreSQL restart: every pooled connection is dead. The first message may take the
+    outage path; none is lost, and the next ones are served on fresh connections."""
+    services.pipeline.add(1, "echo", _echo)
+    assert (await platform.text("o-cut", "第一")).text == "收到:第一"
+    admin = create_async_engine(REAL_DB, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database_url.rsplit("/", 1)[1]})
+    await admin.dispose()
+    second = await platform.text("o-cut", "第二")
+    assert second.text == "收到:第二" or "12356" in second.text
+    await drain_once(services)
+    assert (await platform.text("o-cut", "第三")).text == "收到:第三"
+    async with services.db() as session:
+        written = list(await session.scalars(select(Message.content).where(Message.direction == "in")))
+    assert sorted(written) == sorted(["第一", "第二", "第三"])  # each once; a late write keeps its send time
+
+
+async def _echo(turn):
+    return [Reply(text=f"收到:{turn.inbound.text}")]
