@@ -23,7 +23,7 @@ from bot.db import utcnow
 from bot.metrics import PUSHES
 from bot.models import Conversation
 from bot.transcript import ResidentRef
-from bot.wechat.api import WeChatAPIError
+from bot.wechat.api import NO_ANSWER, WeChatAPIError
 from scheduler import audiences, content, policy, runs
 from scheduler.audiences import AudienceRule, DueDate, Recipient
 from scheduler.inflight import InFlight
@@ -117,8 +117,7 @@ async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) ->
         try:
             sent = await out.services.api.send_template(r.openid, message.template_id, message.fields, message.url)
         except WeChatAPIError as err:
-            return Outcome(item.delivery_id, "quota" if err.errcode == QUOTA else "failed",
-                           f"{err.errcode} {err.errmsg}"[:255])
+            return Outcome(item.delivery_id, _failure(err.errcode), f"{err.errcode} {err.errmsg}"[:255])
         return Outcome(item.delivery_id, "sent", msgid=sent.msgid)
     ref = ResidentRef(r.id, r.openid, conversations.get(r.id, 0), r.language, False, True)
     if not ref.conversation_id:
@@ -126,7 +125,12 @@ async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) ->
     [result] = await out.services.messenger.send(ref, [message.reply], sender="system")
     if result.ok:
         return Outcome(item.delivery_id, "sent")
-    return Outcome(item.delivery_id, "quota" if result.errcode == QUOTA else "failed", result.error)
+    return Outcome(item.delivery_id, _failure(result.errcode), result.error)
+
+
+def _failure(errcode: int) -> str:
+    """A send that did not succeed: the quota, a lost answer (it may have arrived), or a plain failure."""
+    return "quota" if errcode == QUOTA else "uncertain" if errcode == NO_ANSWER else "failed"
 
 
 async def send_all(out: Outreach, claims: list[Claim], inflight: InFlight, started: set[int],
@@ -169,11 +173,12 @@ async def record(out: Outreach, run_id: int, claims: list[Claim], inflight: InFl
     so a resumed run sends them; claims stopped mid-request are uncertain. True when the quota was reached."""
     released = [c.delivery_id for c in claims if c.delivery_id not in started]
     released += [o.delivery_id for o in outcomes if o.status == "quota"]
-    answered = {o.delivery_id for o in outcomes}
+    answered = {o.delivery_id for o in outcomes if o.status != "uncertain"}
     uncertain = [i for i in started if i not in answered]
     now = utcnow()
     updates = [{"id": o.delivery_id, "status": o.status, "error": o.error, "msgid": o.msgid,
-                "sent_at": now if o.status == "sent" else None} for o in outcomes if o.status != "quota"]
+                "sent_at": now if o.status == "sent" else None} for o in outcomes if o.delivery_id in answered
+               and o.status != "quota"]
     updates += [{"id": i, "status": "uncertain", "error": UNCERTAIN, "msgid": "", "sent_at": None} for i in uncertain]
     sent = sum(1 for o in outcomes if o.status == "sent")
     failed = counts.get("failed", 0) + sum(1 for o in outcomes if o.status == "failed")

@@ -82,12 +82,23 @@ async def test_window_closed_error_is_not_retried(make_api, mock_wechat):
     assert err.value.errcode == 45015 and not err.value.transient
 
 
-async def test_timeouts_become_api_errors(make_api, mock_wechat):
+async def test_a_timeout_is_an_error_not_retried(make_api, mock_wechat):
+    """The send may have reached the resident before the answer was lost: trying again could send it twice."""
     api = make_api()
     api._timeout = aiohttp.ClientTimeout(total=0.1)
-    mock_wechat.state.faults.append(_fault("/cgi-bin/message/custom/send", 0, 3, delay=0.3))
+    slow = _fault("/cgi-bin/message/custom/send", 0, 3, delay=0.3)
+    mock_wechat.state.faults.append(slow)
     with pytest.raises(WeChatAPIError) as err:
         await api.send_reply("o-slow", Reply(text="x"))
+    assert not err.value.transient
+    assert slow.count == 2  # one attempt of the three the fault would have slowed
+
+
+async def test_an_unreachable_platform_is_retried(make_api):
+    api = make_api()
+    api._base, api._backoff = "http://127.0.0.1:1", 0.001  # connection refused: nothing was sent
+    with pytest.raises(WeChatAPIError) as err:
+        await api.call("/cgi-bin/message/custom/send", {})
     assert err.value.transient
 
 

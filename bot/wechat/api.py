@@ -23,6 +23,10 @@ TOKEN_KEY = "xz:wechat:access_token"
 TOKEN_LOCK = "xz:wechat:access_token:lock"
 TOKEN_INVALID = {40001, 40014, 42001}
 TRANSIENT = {-1, 45009}
+# Our own codes for what the platform never answered. Only those where the request certainly did not
+# do its work are retried: a send whose answer was lost may have reached the resident already.
+HTTP_5XX, UNREACHABLE, NO_ANSWER, NOT_JSON = -2, -3, -5, -4
+NOT_DONE = {HTTP_5XX, UNREACHABLE}
 WINDOW_CLOSED = 45015
 WINDOW_SPENT = 45047
 
@@ -36,7 +40,8 @@ class WeChatAPIError(Exception):
 
     @property
     def transient(self) -> bool:
-        return self.errcode in TRANSIENT or self.errcode < -1  # our own network/timeout codes
+        """Safe to try again: the platform said so, or the request never got through."""
+        return self.errcode in TRANSIENT or self.errcode in NOT_DONE
 
 
 @dataclass(frozen=True)
@@ -87,15 +92,17 @@ class WeChatAPI:
             async with self._session.request(method, self._base + path, timeout=self._timeout, **kwargs) as resp:
                 text = await resp.text()
                 if resp.status >= 500:
-                    raise WeChatAPIError(-2, f"http {resp.status}", path)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise WeChatAPIError(-3, type(exc).__name__, path) from None
+                    raise WeChatAPIError(HTTP_5XX, f"http {resp.status}", path)
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
+            raise WeChatAPIError(UNREACHABLE, type(exc).__name__, path) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # sent, but the answer never came
+            raise WeChatAPIError(NO_ANSWER, type(exc).__name__, path) from None
         finally:
             metrics.API_SECONDS.labels(path=path).observe(time.perf_counter() - started)
         try:
             data = json.loads(text)
         except ValueError:
-            raise WeChatAPIError(-4, "non-json answer", path) from None
+            raise WeChatAPIError(NOT_JSON, "non-json answer", path) from None
         if data.get("errcode", 0) != 0:
             raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")), path)
         return data

@@ -79,9 +79,6 @@ async def test_a_reply_the_api_keeps_refusing_is_recorded_failed_and_never_resen
     assert sent_to(mock_wechat, "o-refused") == [] and len(await outbound(services, "o-refused")) == len(rows)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/wechat/api.py retries a send that timed out (errcode -3 counts as transient), but the platform "
-    "may have delivered it: the resident gets the reply twice"))
 async def test_a_timed_out_reply_is_not_sent_twice(past_deadline, mock_wechat):
     platform, services = past_deadline
     services.api._timeout = aiohttp.ClientTimeout(total=API_TIMEOUT)
