@@ -1,6 +1,7 @@
 """One lock per resident, so a resident's messages are handled in order across workers (Rasa's lock store)."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -13,9 +14,12 @@ class ResidentBusy(Exception):
 
 
 class ResidentLocks:
-    def __init__(self, redis: aioredis.Redis, lease: float = 30.0, wait: float = 20.0) -> None:
+    """A short lease, renewed while the turn runs: a killed worker's lock frees itself within `lease`,
+    well inside the `wait` of the platform's retry that comes to finish its turn."""
+
+    def __init__(self, redis: aioredis.Redis, lease: float = 10.0, wait: float = 20.0) -> None:
         self._redis = redis
-        self._lease = lease  # a crashed worker's lock frees itself after this
+        self._lease = lease
         self._wait = wait
 
     @asynccontextmanager
@@ -24,10 +28,18 @@ class ResidentLocks:
                                 blocking_timeout=self._wait, sleep=0.02)
         if not await lock.acquire():
             raise ResidentBusy(openid)
+        keeper = asyncio.create_task(self._renew(lock), name=f"lock-renewal:{openid[-6:]}")
         try:
             yield
         finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             try:
                 await lock.release()
-            except LockError:  # lease ran out under a very slow turn; someone else may hold it now
+            except LockError:  # lost the lease (Redis restarted, or blocked past it); someone else may hold it
                 pass
+
+    async def _renew(self, lock) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            await lock.reacquire()

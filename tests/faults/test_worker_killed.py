@@ -80,10 +80,6 @@ async def test_retry_after_a_worker_killed_mid_turn_is_answered_by_the_survivor(
 
 
 @needs_real_db
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/stores/locks.py: a worker killed while holding a resident's lock keeps it for the 30 s lease, "
-    "but a waiter gives up after 20 s (ResidentBusy) and the platform's retries (5, 10, 15 s) are spent "
-    "by then: the retried crisis turn dies and its case is never opened"))
 async def test_a_worker_killed_while_opening_a_handoff_leaves_the_case_queued(pair, mock_wechat):
     (a, _b), platform, redis, engine = pair
     msg_id = str(next(_ids))
