@@ -20,6 +20,7 @@ NAMING = {
 }
 
 
+POOL_SIZE = 20  # per worker process; PostgreSQL's default max_connections (100) allows four workers
 MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "handoff.review.models",
                  "scheduler.models")
 
@@ -49,10 +50,13 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
+    # A fixed pool: connections beyond it would each be opened and closed per use, and a new PostgreSQL
+    # backend costs more CPU than the turns it serves (under load that churn took half the server's
+    # CPU). A turn waits for a free connection instead; it holds one only per statement group.
     # No pre-ping: it costs a round trip on every checkout, about a third of a turn's. After a database
     # restart the first statement on a stale connection fails instead, SQLAlchemy then discards the
     # whole pool, and that one message takes the outage path (spooled, answered with the numbers).
-    return create_async_engine(url, pool_size=10, max_overflow=20)
+    return create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=10)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -96,3 +96,10 @@ async def test_the_search_page_shows_results_and_a_next_link(staff, world):
 def test_query_bigrams_match_the_database_function():
     assert bigrams("失眠") == ["失眠"]
     assert bigrams("Abc") == ["ab", "bc"] and bigrams("眠") == []
+
+
+async def test_words_are_found_in_what_people_wrote_not_in_the_services_replies(staff, world, services):
+    async with services.db() as session:  # every new resident's welcome gave the hotline number
+        bot_lines = list(await session.scalars(select(Message.content).where(Message.sender == "bot")))
+    assert any("12356" in line for line in bot_lines)
+    assert (await hits(staff["sup"], "q=12356"))["hits"] == []
