@@ -39,6 +39,7 @@ class Config:
     cookie_secure: bool = False
     secret_key: str = ""  # signs sessions, CSRF tokens and links sent to residents
     metrics_token: str = ""  # empty = /metrics only for private addresses; else a bearer token for it
+    simulator: bool = False  # /simulator speaks as any resident: the demo and tests only
 
     @property
     def encrypted(self) -> bool:
@@ -109,6 +110,7 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         cookie_secure=merged.get("XZ_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         secret_key=_secret_key(merged),
         metrics_token=merged.get("XZ_METRICS_TOKEN", "").strip(),
+        simulator=merged.get("XZ_SIMULATOR", "").lower() in ("1", "true", "yes", "on"),
     )
 
 

@@ -20,7 +20,7 @@ NAMING = {
 }
 
 
-POOL_SIZE = 20  # per worker process; PostgreSQL's default max_connections (100) allows four workers
+POOL_SIZE = 15  # per worker process: four workers and the scheduler stay under PostgreSQL's default 100
 MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "handoff.review.models",
                  "scheduler.models")
 

@@ -121,6 +121,7 @@ def make_config(database_url: str, api_base: str, **overrides):
         "XZ_WECHAT_API_BASE": api_base,
         "XZ_DATABASE_URL": database_url,
         "XZ_REDIS_URL": REAL_REDIS,
+        "XZ_SIMULATOR": "on",  # tests speak through the simulator too; tests/test_simulator.py checks it off
     }
     env.update(overrides)
     return load_config(env)

@@ -176,6 +176,13 @@ async def test_inbox_says_live_messages_are_unavailable_without_the_mock(aiohttp
     assert "mock WeChat API" in (await resp.json())["error"]
 
 
+async def test_simulator_is_off_unless_asked_for(aiohttp_client, clean_database, mock_wechat):
+    config = make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"), XZ_SIMULATOR="")
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/simulator")).status == 404
+    assert (await client.post("/simulator/api/send", json={})).status == 404
+
+
 async def test_simulator_is_off_against_the_real_wechat_api(aiohttp_client, clean_database):
     client = await aiohttp_client(create_app(make_config(clean_database, REAL_WECHAT_API)))
     assert (await client.get("/simulator")).status == 404

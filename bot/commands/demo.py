@@ -24,6 +24,7 @@ DEMO_SETTINGS = {
     "XZ_WECHAT_SECRET": "demo-secret",
     "XZ_DATABASE_URL": "sqlite+aiosqlite:///var/xinzhan-demo.db",
     "XZ_HOST": "127.0.0.1",
+    "XZ_SIMULATOR": "on",
 }
 MOCK_PREFIX = "/mock-wechat"
 

@@ -107,9 +107,12 @@ async def inbox_messages(request: web.Request) -> web.Response:
 
 
 def setup_app(app: web.Application) -> None:
-    """Off against the real WeChat API: anyone could then speak as any real resident and read the answers."""
-    if app[CONFIG].wechat_api_base == REAL_WECHAT_API:
-        log.info("simulator disabled: the real WeChat API is configured")
+    """Only when asked for (XZ_SIMULATOR, which the demo sets), and never against the real WeChat API:
+    anyone could then speak as any real resident and read the answers. A mock-looking API base is not
+    enough on its own: a deployment may reach the real platform through a forwarding proxy."""
+    config = app[CONFIG]
+    if not config.simulator or config.wechat_api_base == REAL_WECHAT_API:
+        log.info("simulator off", extra={"asked": config.simulator})
         return
     app.router.add_get("/simulator", page)
     app.router.add_post("/simulator/api/send", send)
