@@ -284,3 +284,10 @@ async def test_a_platform_event_with_a_long_name_is_recorded(client, platform, s
     assert answer.status == 200
     [row] = await messages(services)
     assert row.kind.startswith("event:user_authorization") and len(row.kind) <= 32
+
+
+async def test_a_body_declaring_another_encoding_is_refused_not_garbled(platform, services):
+    body = ('<?xml version="1.0" encoding="gbk"?>' + message_xml("o-gbk", "text", {"Content": "站"})).encode("gbk")
+    assert body.decode("utf-8")  # valid UTF-8 too, where it would read as վ
+    assert (await platform.post_raw(platform.signed_query(), body)).status == 400
+    assert await messages(services) == []

@@ -5,6 +5,7 @@ which does the actual WeChat field mapping, ever sees the text.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from defusedxml import DefusedXmlException
@@ -21,11 +22,19 @@ READ = REQUIRED + ("MsgId", "MsgID", "Content", "Recognition", "MediaId", "Event
 LONGEST = {"ToUserName": 64, "FromUserName": 64, "MsgId": 64, "MsgID": 64, "MsgType": 32, "Event": 64}
 
 
+# The platform sends UTF-8; the body is decoded as such before parsing, so another declared encoding
+# would be read wrongly (GBK 站 is valid UTF-8 for վ): such a body is refused, never garbled.
+_DECLARED_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+
+
 class BadMessage(ValueError):
     """The body is not a message we can accept; the reason never includes its content."""
 
 
 def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
+    declared = _DECLARED_ENCODING.match(text)
+    if declared and declared.group(1).strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise BadMessage("declared encoding is not UTF-8")
     try:
         root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
