@@ -291,3 +291,11 @@ async def test_a_body_declaring_another_encoding_is_refused_not_garbled(platform
     assert body.decode("utf-8")  # valid UTF-8 too, where it would read as վ
     assert (await platform.post_raw(platform.signed_query(), body)).status == 400
     assert await messages(services) == []
+
+
+async def test_a_utf16_body_that_reads_as_utf8_is_refused(platform, services):
+    xml = '<?xml version="1.0" encoding="utf-16-be"?>' + message_xml("o-utf16", "text", {"Content": "你"})
+    body = xml.encode("utf-16-be")
+    assert body.decode("utf-8")  # valid UTF-8 too: ASCII with NULs between, 你 as "O`"
+    assert (await platform.post_raw(platform.signed_query(), body)).status == 400
+    assert await messages(services) == []

@@ -32,6 +32,8 @@ class BadMessage(ValueError):
 
 
 def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
+    if "\x00" in text:  # XML allows no NUL; UTF-16/32 bytes read as UTF-8 are full of them
+        raise BadMessage("body contains NUL characters")
     declared = _DECLARED_ENCODING.match(text)
     if declared and declared.group(1).strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise BadMessage("declared encoding is not UTF-8")
