@@ -25,7 +25,11 @@ from pathlib import Path
 
 import aiohttp
 
-from webhook_bench import ROOT, TOKEN, free_port, message, sign, wait_port  # the same mix and signing
+# the same mix, signing and server start as the webhook benchmark
+from webhook_bench import (ROOT, TOKEN, empty_real_stores, free_port, message, migrate_and_serve, server_env,
+                           sign, wait_port)
+
+from bot.commands.serve import worker_pids
 
 DATABASE = "xinzhan_soak"
 DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
@@ -40,22 +44,6 @@ class Minute:
     answered: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
-
-
-def worker_pids(parent: int) -> list[int]:
-    """The spawned worker processes of `xinzhan serve` (not multiprocessing's helper processes)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"spawn_main" in cmdline:
-            pids.append(int(entry.name))
-    return sorted(pids)
 
 
 def rss_mb(pid: int) -> float:
@@ -131,19 +119,12 @@ async def drive(url: str, rate: float, minutes: int, residents: int, server_pid:
 
 
 def start(port: int, mock_port: int, workers: int) -> list[subprocess.Popen]:
-    env = dict(os.environ, XZ_WECHAT_TOKEN=TOKEN, XZ_WECHAT_APPID="wxbench", XZ_WECHAT_SECRET="bench-secret",
-               XZ_HOST="127.0.0.1", XZ_PORT=str(port), XZ_WORKERS=str(workers), XZ_LOG_LEVEL="WARNING",
-               XZ_WECHAT_API_BASE=f"http://127.0.0.1:{mock_port}", XZ_DATABASE_URL=DATABASE_URL,
-               XZ_REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}")
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
-                    "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", "-c", f"CREATE DATABASE {DATABASE}"],
-                   check=True)
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    env = server_env(port, mock_port, workers)
+    env.update(XZ_DATABASE_URL=DATABASE_URL, XZ_REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}")
+    empty_real_stores(DATABASE, REDIS_DB)
     mock = subprocess.Popen([sys.executable, "-m", "bot.cli", "mock-wechat", "--port", str(mock_port),
                              "--appid", "wxbench", "--secret", "bench-secret"], cwd=ROOT, stdout=subprocess.DEVNULL)
-    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return [server, mock]
+    return [migrate_and_serve(env, stdout=subprocess.DEVNULL), mock]
 
 
 def main() -> None:

@@ -91,24 +91,37 @@ async def drive(url: str, total: int, concurrency: int, residents: int) -> None:
     print(f"throughput {len(latencies) / elapsed:.0f} msg/s  p50 {q[49] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms")
 
 
-def start_server(args, port: int) -> subprocess.Popen:
-    env = dict(os.environ, XZ_WECHAT_TOKEN=TOKEN, XZ_WECHAT_APPID="wxbench", XZ_WECHAT_SECRET="bench-secret",
-               XZ_HOST="127.0.0.1", XZ_PORT=str(port), XZ_WORKERS=str(args.workers), XZ_LOG_LEVEL="WARNING",
-               XZ_WECHAT_API_BASE=f"http://127.0.0.1:{args.mock_port}")
+def server_env(port: int, mock_port: int, workers: int) -> dict[str, str]:
+    return dict(os.environ, XZ_WECHAT_TOKEN=TOKEN, XZ_WECHAT_APPID="wxbench", XZ_WECHAT_SECRET="bench-secret",
+                XZ_HOST="127.0.0.1", XZ_PORT=str(port), XZ_WORKERS=str(workers), XZ_LOG_LEVEL="WARNING",
+                XZ_WECHAT_API_BASE=f"http://127.0.0.1:{mock_port}")
+
+
+def empty_real_stores(database: str, redis_db: int) -> None:
+    """A new PostgreSQL database and an emptied Redis db, so each run starts from nothing."""
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
+                    "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", "-c", f"CREATE DATABASE {database}"],
+                   check=True)
+    subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], check=True, capture_output=True)
+
+
+def migrate_and_serve(env: dict[str, str], **popen) -> subprocess.Popen:
+    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT, **popen)
+
+
+def start_server(args, port: int) -> list[subprocess.Popen]:
+    env = server_env(port, args.mock_port, args.workers)
     if args.bare:
         cmd = [sys.executable, str(ROOT / "bench" / "bare_server.py"), str(port)]
         return [subprocess.Popen(cmd, env=env) for _ in range(args.workers)]
     if args.real:
         env.update(XZ_DATABASE_URL=REAL_DB, XZ_REDIS_URL=REAL_REDIS)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
-                        "-c", "DROP DATABASE IF EXISTS xinzhan_bench WITH (FORCE)",
-                        "-c", "CREATE DATABASE xinzhan_bench"], check=True)
-        subprocess.run(["redis-cli", "-n", "7", "flushdb"], check=True, capture_output=True)
+        empty_real_stores("xinzhan_bench", 7)
     else:
         env["XZ_DATABASE_URL"] = f"sqlite+aiosqlite:///{ROOT}/var/bench.db"
         (ROOT / "var" / "bench.db").unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-    return [subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT)]
+    return [migrate_and_serve(env)]
 
 
 def wait_port(port: int, timeout: float = 30) -> None:

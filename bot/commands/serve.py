@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 from multiprocessing.connection import wait
+from pathlib import Path
 
 from aiohttp import web
 
@@ -84,6 +85,23 @@ def supervise(config: Config) -> int:
         w.join()
     metrics_done()
     return 1 if failed else 0
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The live worker processes of the `serve` supervisor with this pid (for benchmarks and tests:
+    each worker is a multiprocessing `spawn_main` child; its helper processes are not)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == supervisor and b"spawn_main" in cmdline:
+            pids.append(int(entry.name))
+    return sorted(pids)
 
 
 def run(args) -> int:

@@ -111,19 +111,3 @@ async def workers():
     group = Workers()
     yield group
     await group.stop_all()
-
-
-def children(parent: int) -> list[int]:
-    """The worker processes `xinzhan serve --workers N` spawned (multiprocessing's spawn_main)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return sorted(found)

@@ -12,7 +12,8 @@ import sys
 import aiohttp
 
 from tests.conftest import make_config, needs_real_db
-from tests.faults.conftest import ROOT, children, free_port, worker_env
+from bot.commands.serve import worker_pids
+from tests.faults.conftest import ROOT, free_port, worker_env
 from tests.faults.retrying import RetryingPlatform, text_xml
 from tests.faults.test_redis_restart import wait_until
 
@@ -23,7 +24,7 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(clean_da
     env = dict(worker_env(clean_database, own_redis.url, api, port), XZ_WORKERS="2")
     server = await workers.start(env)
     assert await wait_until(lambda: _count(server.pid, 2), timeout=20), "two workers never started"
-    first, second = children(server.pid)
+    first, second = worker_pids(server.pid)
 
     os.kill(first, signal.SIGKILL)
     replaced = await wait_until(lambda: _replaced(server.pid, first), timeout=30)
@@ -37,15 +38,15 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(clean_da
 
     server.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(asyncio.to_thread(server.wait), 30) == 0
-    assert children(server.pid) == []
+    assert worker_pids(server.pid) == []
 
 
 async def _count(parent: int, n: int) -> bool:
-    return len(children(parent)) == n
+    return len(worker_pids(parent)) == n
 
 
 async def _replaced(parent: int, dead: int) -> list[int] | None:
-    now = children(parent)
+    now = worker_pids(parent)
     return now if len(now) == 2 and dead not in now else None
 
 
