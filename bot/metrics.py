@@ -41,6 +41,10 @@ API_SECONDS = Histogram("xz_wechat_api_seconds", "One outbound WeChat API HTTP r
                         buckets=LATENCY_BUCKETS)
 TOKEN_REFRESHES = Counter("xz_wechat_token_refreshes_total", "access_token fetches")
 SPOOLED = Counter("xz_spooled_messages_total", "Messages held in Redis while the database was down")
+REDIS_DOWN_ANSWERS = Counter("xz_redis_down_answers_total",
+                             "Messages answered without a turn while Redis was unreachable, by reply "
+                             "(emergency, busy, none) and transcript (written, lost, skipped)",
+                             ["reply", "transcript"])
 TURN_FAILURES = Counter("xz_turn_failures_total", "Turns whose stages raised; the resident got the busy reply")
 PUSHES = Counter("xz_campaign_pushes_total", "Campaign deliveries by outcome", ["outcome"])
 

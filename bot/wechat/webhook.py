@@ -1,7 +1,8 @@
 """`/wechat`: verify, decrypt, parse, de-duplicate, run the turn, answer within the deadline.
 
 Every failure of the sender's making is a 4xx decided in microseconds, logged without content;
-every message we accept gets 200 with a reply or `success`, never a 500.
+every message we accept gets 200 with a reply or `success`, never a 500: with Redis unreachable
+the answer comes from `bot.degraded`.
 """
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot import metrics
 from bot.appkeys import CONFIG, CRYPTO, SERVICES
+from bot.degraded import REDIS_DOWN, answer_without_redis
 from bot.turn import turn_with_deadline
+from bot.values import Inbound, Reply
 from bot.wechat import replies
 from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
 from bot.wechat.security import signature_ok, timestamp_fresh
+from flows.safety.web import DETECTOR
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,19 @@ async def receive(request: web.Request) -> web.Response:
         return _refuse(400, f"unreadable message ({type(exc).__name__})")
 
     services = request.app[SERVICES]
+    try:
+        xml, outcome = await _turn_once(request, inbound, encrypted)
+    except REDIS_DOWN as exc:
+        log.warning("redis unavailable; answering without it", extra={"error": type(exc).__name__})
+        reply = await answer_without_redis(services, inbound, request.app.get(DETECTOR))
+        xml, outcome = (_render(request, reply, inbound, encrypted), "reply") if reply else (SUCCESS, "success")
+    return _answer(xml, outcome)
+
+
+async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) -> tuple[str, str]:
+    """De-duplicate and run the turn; returns the answer and its outcome. Redis being down raises
+    (its de-duplication, locks and spool are what a turn stands on); nothing else does."""
+    services = request.app[SERVICES]
     key = dedup_key(inbound)
     claim = await services.dedup.claim(key)
     if not claim.first and claim.answer is None:
@@ -91,20 +108,28 @@ async def receive(request: web.Request) -> web.Response:
             log.warning("retry took over a lapsed claim; its worker stopped mid-turn")
     if not claim.first:
         metrics.DEDUP_HITS.inc()
-        return _answer(claim.answer or SUCCESS, "retry")
+        return claim.answer or SUCCESS, "retry"
 
     try:
         reply = await turn_with_deadline(services, inbound)
+    except REDIS_DOWN:
+        raise
     except Exception:
         log.exception("turn failed")
         reply = None
-    xml = SUCCESS
-    if reply is not None:
-        xml = replies.render(reply, to_openid=inbound.openid, from_account=inbound.account)
-        if encrypted:
-            xml = request.app[CRYPTO].encrypt_message(xml, request.query.get("nonce", ""))
-    await services.dedup.finish(key, xml)
-    return _answer(xml, "reply" if reply else "success")
+    xml = _render(request, reply, inbound, encrypted) if reply is not None else SUCCESS
+    try:
+        await services.dedup.finish(key, xml)
+    except REDIS_DOWN:  # the turn is done and answered; only a retry's shortcut to this answer is lost
+        log.warning("redis unavailable; answer not kept for retries")
+    return xml, "reply" if reply else "success"
+
+
+def _render(request: web.Request, reply: Reply, inbound: Inbound, encrypted: bool) -> str:
+    xml = replies.render(reply, to_openid=inbound.openid, from_account=inbound.account)
+    if encrypted:
+        xml = request.app[CRYPTO].encrypt_message(xml, request.query.get("nonce", ""))
+    return xml
 
 
 def _answer(body: str, outcome: str) -> web.Response:

@@ -1,0 +1,107 @@
+"""Redis unreachable: the webhook answers at once, never 500 and never silence; a crisis message gets
+the emergency numbers, goes to the transcript, and its case is queued once Redis is back."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from prometheus_client import REGISTRY
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import select
+
+from handoff.content import local_hotline
+from handoff.models import Case
+from handoff.queue import CaseQueue
+from handoff.recovery import reconcile
+from tests.database_down import database_down
+from tests.test_webhook import messages
+
+CRISIS = "我已经写好遗书，今晚就从楼顶跳下去"  # level 4
+
+
+@contextmanager
+def redis_down(services, monkeypatch, *, except_dedup: bool = False) -> Iterator[None]:
+    """Every command on the service's Redis client fails as a refused connection does (with
+    `except_dedup`, all but the de-duplication claim: Redis went away just after it)."""
+    working = services.redis.execute_command
+
+    async def refused(*args, **kwargs):
+        if except_dedup and args[0] == "SET" and str(args[1]).startswith("xz:dedup:"):
+            return await working(*args, **kwargs)
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services.redis, "execute_command", refused)
+        yield
+
+
+def emergency_text(services) -> str:
+    return services.texts.get("safety.urgent_off_duty", "zh-Hans", hotline=local_hotline(""))
+
+
+def answers_counted(reply: str, transcript: str) -> float:
+    return REGISTRY.get_sample_value("xz_redis_down_answers_total", {"reply": reply, "transcript": transcript}) or 0
+
+
+async def waiting_cases(services) -> list[Case]:
+    async with services.db() as session:
+        return list(await session.scalars(select(Case).where(Case.status == "waiting")))
+
+
+async def test_crisis_without_redis_gets_the_emergency_numbers_and_its_case_is_queued_when_redis_is_back(
+        platform, services, monkeypatch):
+    counted = answers_counted("emergency", "written")
+    with redis_down(services, monkeypatch):
+        answer = await platform.text("o-crisis", CRISIS)
+        assert answer.status == 200
+        assert answer.text == emergency_text(services)
+        assert all(number in answer.text for number in ("12356", "110", "120"))
+        [case] = await waiting_cases(services)
+    assert answers_counted("emergency", "written") == counted + 1
+    assert (case.level, case.reason) == (4, "crisis")
+    assert [(m.direction, m.content) for m in await messages(services)] == [
+        ("in", CRISIS), ("out", answer.text)]
+    await reconcile(services)
+    assert await CaseQueue(services.redis).waiting() == [case.id]
+
+
+async def test_ordinary_message_without_redis_gets_the_busy_text_and_is_kept(platform, services, monkeypatch):
+    with redis_down(services, monkeypatch):
+        answer = await platform.text("o-chat", "你好，想问一下活动时间")
+    assert answer.status == 200
+    assert answer.text == services.texts.get("system.busy", "zh-Hans")
+    assert await waiting_cases(services) == []
+    assert [(m.direction, m.content) for m in await messages(services)][0] == ("in", "你好，想问一下活动时间")
+
+
+async def test_retry_while_redis_is_down_gets_the_same_reply_and_opens_one_case(platform, services, monkeypatch):
+    with redis_down(services, monkeypatch):
+        first = await platform.text("o-retry", CRISIS, msg_id=424242)
+        again = await platform.text("o-retry", CRISIS, msg_id=424242)
+        assert (first.status, again.status) == (200, 200)
+        assert again.text == first.text == emergency_text(services)
+        assert len(await waiting_cases(services)) == 1
+
+
+async def test_redis_lost_after_the_claim_still_answers_the_crisis(platform, services, monkeypatch):
+    with redis_down(services, monkeypatch, except_dedup=True):
+        answer = await platform.text("o-midway", CRISIS)
+    assert answer.status == 200
+    assert answer.text == emergency_text(services)
+    assert len(await waiting_cases(services)) == 1
+
+
+async def test_event_that_wants_no_reply_is_answered_success(platform, services, monkeypatch):
+    with redis_down(services, monkeypatch):
+        answer = await platform.event("o-leaving", "unsubscribe")
+    assert (answer.status, answer.body) == (200, "success")
+
+
+async def test_redis_and_database_both_down_still_answer_the_crisis(platform, services, monkeypatch):
+    counted = answers_counted("emergency", "lost")
+    with redis_down(services, monkeypatch):
+        async with database_down(services):
+            answer = await platform.text("o-alone", CRISIS)
+    assert answer.status == 200
+    assert answer.text == emergency_text(services)
+    assert answers_counted("emergency", "lost") == counted + 1
