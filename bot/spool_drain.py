@@ -22,21 +22,26 @@ def is_outage(exc: BaseException) -> bool:
 async def drain_once(services: Services) -> int:
     """Finish spooled turns in arrival order; stop while the database is down. Returns how many.
 
-    An entry the database refuses while up (a bug, or data it cannot hold) is parked, not put
-    back: first in line, it would otherwise hold every message behind it, crises included."""
+    Entries whose drainer died are given back first. An entry leaves the spool only once written
+    and its turn run, so a drainer killed in between loses nothing. An entry the database refuses
+    while up (a bug, or data it cannot hold) is parked, not put back: first in line, it would
+    otherwise hold every message behind it, crises included."""
+    spool = services.spool
+    await spool.give_back_lapsed()
     done = 0
-    while (entry := await services.spool.take()) is not None:
-        inbound, replied = entry
+    while (taken := await spool.take()) is not None:
         try:
-            await finish_spooled(services, inbound, replied)
+            async with spool.working_on(taken):
+                await finish_spooled(services, taken.inbound, taken.replied)
         except Exception as exc:
             if is_outage(exc):
-                await services.spool.put_back(inbound, replied)
+                await spool.put_back(taken)
                 break
-            await services.spool.park(inbound, replied)
+            await spool.park(taken)
             log.error("spooled message refused by the database; parked", extra={
-                "kind": inbound.kind, "error": type(exc).__name__})
+                "kind": taken.inbound.kind, "error": type(exc).__name__})
             continue
+        await spool.done(taken)
         done += 1
     if done:
         log.info("spooled messages written back", extra={"count": done})
@@ -46,8 +51,7 @@ async def drain_once(services: Services) -> int:
 async def keep_draining(services: Services, interval: float = 2.0) -> None:
     while True:
         try:
-            if await services.spool.size():
-                await drain_once(services)
+            await drain_once(services)
         except Exception:  # Redis down too: try again next round
             log.warning("spool drain failed; retrying", exc_info=True)
         await asyncio.sleep(interval)
