@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+# Rows that carry the platform's message id: a resident's messages (the bot's replies carry none).
+HAS_PLATFORM_MSG_ID = text("platform_msg_id <> ''")
 
 
 class Resident(Base):
@@ -62,6 +65,9 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_conversation_time", "conversation_id", "created_at"),
         Index("ix_messages_resident_time", "resident_id", "created_at"),
+        # A message the platform retried, or the spool drained again, is written once.
+        Index("uq_messages_resident_platform_msg", "resident_id", "platform_msg_id", unique=True,
+              postgresql_where=HAS_PLATFORM_MSG_ID, sqlite_where=HAS_PLATFORM_MSG_ID),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import utcnow
-from bot.models import Conversation, Message, Resident
+from bot.models import HAS_PLATFORM_MSG_ID, Conversation, Message, Resident
 from bot.values import Inbound, Reply
 
 CONVERSATION_GAP = timedelta(hours=12)  # silence after which a new conversation starts
@@ -34,6 +35,21 @@ _TOUCH_CONVERSATION = (update(_conversations).where(_conversations.c.id == bindp
 _SEEN_RESIDENT = (update(_residents).where(_residents.c.openid == bindparam("who"))
                   .values(last_inbound_at=bindparam("now")).returning(*_RESIDENT_AND_LATEST))
 _INSERT_MESSAGE = insert(_messages)
+# Where the same platform message was written before: its conversation, and whether it was the
+# resident's first (their row and the message were written with the same time).
+_WRITTEN_BEFORE = (select(_messages.c.conversation_id, _messages.c.created_at == _residents.c.created_at)
+                   .join(_residents, _residents.c.id == _messages.c.resident_id)
+                   .where(_messages.c.resident_id == bindparam("resident_id"),
+                          _messages.c.platform_msg_id == bindparam("msg_id")))
+
+
+def _insert_inbound(dialect: str):
+    """The resident's message, unless it is there already (a platform retry that took over a killed
+    worker's turn, a spooled message drained again): then no row, and RETURNING returns nothing."""
+    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return dialect_insert(_messages).on_conflict_do_nothing(
+        index_elements=[_messages.c.resident_id, _messages.c.platform_msg_id],
+        index_where=HAS_PLATFORM_MSG_ID).returning(_messages.c.id)
 
 
 @dataclass(frozen=True)
@@ -68,14 +84,16 @@ class Transcript:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._insert_inbound = _insert_inbound(engine.dialect.name)
 
     async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
         """Find or create the resident and their conversation, apply (un)subscribe, store the message.
 
         Three Core statements in autocommit, no transaction: this runs on every message, and each
         statement is safe to repeat, so a message whose write broke off half way is written whole when
-        it is retried or drained from the spool. `late` marks a message written after a database
-        outage: it keeps the time it arrived."""
+        it is retried or drained from the spool. A message written before is not written again: the
+        reference to its row comes back, at the cost of one read on that rare path only. `late` marks
+        a message written after a database outage: it keeps the time it arrived."""
         now = inbound.received_at if late else utcnow()
         changes = self._subscription_changes(inbound, now)
         async with self._autocommit.connect() as conn:
@@ -96,11 +114,14 @@ class Transcript:
             elif last_at < now:
                 await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, "now": now})
             kind, content = describe(inbound)
-            await conn.execute(_INSERT_MESSAGE, dict(
+            written = (await conn.execute(self._insert_inbound, dict(
                 conversation_id=conversation_id, resident_id=resident_id, direction="in", sender="resident",
                 kind=kind, content=content, platform_msg_id=inbound.msg_id, delivery="", error="",
-                author_id=None, created_at=now))
-        return ResidentRef(resident_id, inbound.openid, conversation_id, language, is_new, subscribed)
+                author_id=None, created_at=now))).first()
+            if written is None:
+                conversation_id, is_new = (await conn.execute(_WRITTEN_BEFORE, dict(
+                    resident_id=resident_id, msg_id=inbound.msg_id))).one()
+        return ResidentRef(resident_id, inbound.openid, conversation_id, language, bool(is_new), subscribed)
 
     @staticmethod
     def _update_resident(openid: str, changes: dict, now: datetime) -> tuple:
