@@ -74,13 +74,15 @@ async def test_ordinary_message_without_redis_gets_the_busy_text_and_is_kept(pla
     assert [(m.direction, m.content) for m in await messages(services)][0] == ("in", "你好，想问一下活动时间")
 
 
-async def test_retry_while_redis_is_down_gets_the_same_reply_and_opens_one_case(platform, services, monkeypatch):
+async def test_retry_while_redis_is_down_gets_the_same_reply_one_case_one_transcript_row(platform, services, monkeypatch):
     with redis_down(services, monkeypatch):
         first = await platform.text("o-retry", CRISIS, msg_id=424242)
         again = await platform.text("o-retry", CRISIS, msg_id=424242)
         assert (first.status, again.status) == (200, 200)
         assert again.text == first.text == emergency_text(services)
         assert len(await waiting_cases(services)) == 1
+    inbound = [m for m in await messages(services) if m.direction == "in"]
+    assert [m.platform_msg_id for m in inbound] == ["424242"]
 
 
 async def test_redis_lost_after_the_claim_still_answers_the_crisis(platform, services, monkeypatch):
