@@ -4,6 +4,7 @@ Bad input is a 400 naming the field and what is wrong, and nothing is saved.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -16,8 +17,11 @@ from flows.keys import KNOWLEDGE
 from flows.models import Event, Registration
 from flows.record import save_assessment
 from flows.registrations import aware
+from flows.safety.scale_item import safety_item_on_paper
 from knowledge.content import AUDIENCES
 from knowledge.stations import LOCAL_TZ
+
+log = logging.getLogger(__name__)
 
 STAFF = ("counsellor", "supervisor", "admin")
 EVENT_FIELDS = {"title_zh", "title_en", "description", "description_en", "starts_at", "ends_at", "station_id",
@@ -58,8 +62,13 @@ async def post_assessment(request: web.Request) -> web.Response:
         raise bad(str(exc)) from None
     resident_id = await _resident_id(services, body)
     user = await current_user(request)
+    case_id = None
+    if result.safety_positive:  # the case first: a retry after either step fails ends with one form, one case
+        case_id = await safety_item_on_paper(services, resident_id, scale, answers)
+        log.info("paper safety item: case", extra={"scale": scale.id, "case_id": case_id, "staff_id": user.id})
     row = await save_assessment(services, resident_id, result, answers, source="paper", entered_by=user.id)
-    return web.json_response({"id": row.id, "resident_id": resident_id, **result.as_dict()}, status=201)
+    return web.json_response({"id": row.id, "resident_id": resident_id, **result.as_dict(), "case_id": case_id},
+                             status=201)
 
 
 async def _resident_id(services, body: dict) -> int:

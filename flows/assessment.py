@@ -7,11 +7,12 @@ assessment here without code.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flows.base import DONE, Flow, text_of
 from flows.context import normalize, numbered, parse_number
-from flows.counsellor import request_counsellor
 from flows.record import save_assessment
+from flows.safety.scale_item import safety_item_in_chat
 from knowledge.scales import Item, Scale, ScoreResult
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,12 @@ class AssessmentFlow(Flow):
         return len(self.data["answers"]) + 1 == len(self.scale.items)
 
     def offers_fuller(self, event) -> bool:
-        # AsyncMachine checks a transition's conditions together, so each one must stand alone
-        return self.valid_answer(event) and self.completes(event) and self._score(event).offers is not None
+        # AsyncMachine checks a transition's conditions together, so each one must stand alone.
+        # A positive safety item starts the safety check instead: one question waits at a time.
+        if not (self.valid_answer(event) and self.completes(event)):
+            return False
+        result = self._score(event)
+        return result.offers is not None and not result.safety_positive
 
     def says_yes(self, event) -> bool:
         return parse_number(text_of(event)) == YES
@@ -168,14 +173,13 @@ class AssessmentFlow(Flow):
         await save_assessment(self.ctx.services, self.ctx.ref.id, result, answers, source="chat")
         log.info("assessment completed", extra={"scale": scale.id, "band": result.band,
                                                 "safety": result.safety_positive})
-        if result.safety_positive:
-            self.say(self.t("assessment.safety"))
-            self.replies += await request_counsellor(
-                self.ctx, reason=f"assessment:{scale.id}:{scale.safety_item.flag}", level=2,
-                evidence=f"{scale.id} item {scale.safety_item.item} = {answers[scale.safety_item.item - 1]}")
         self.say(describe_result(self.ctx, scale, result))
         self.say(self.t("assessment.saved"))
-        if result.offers:
+        if result.safety_positive:  # last, so the check's first question is what the resident answers
+            self.say(self.t("assessment.safety"))
+            ref = replace(self.ctx.ref, language=self.ctx.lang)  # a language switched this turn counts already
+            self.replies += await safety_item_in_chat(self.ctx.services, ref, scale, answers)
+        elif result.offers:
             self.data = {"offered": result.offers}
             self.say(self.t("assessment.offer", name=self.ctx.knowledge.scales.get(result.offers).name.get(
                 self.ctx.lang)))

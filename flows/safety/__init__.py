@@ -4,7 +4,7 @@ Every text is scanned before any flow runs (`stage`); level 3-4 gets the emergen
 priority handoff, level 2 the C-SSRS safety check (`check`), and every reading of note is kept
 (`record`) for the resident's record and for tuning the lexicon. Other packages call:
 
-    replies = await enter_safety_check(services, ref, reason="assessment:PHQ-9:item9", level=2)
+    replies = await enter_safety_check(services, ref, reason="assessment:PHQ-9:item9_positive", level=2)
     rows = await detections_for(services, resident_id)
     await mark_false_alarm(services, detection_id=..., staff_id=...)   # or case_id=...
 """

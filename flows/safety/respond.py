@@ -4,7 +4,9 @@ Level 3-4: at once a short, warm reply with the numbers to call, and a priority 
 goes to the head of the queue and alerts the supervisor: `request_handoff` does both). Level 2:
 care and the C-SSRS questions; an answer that reaches level 3 hands off at once and the rest of
 the questions are asked while the resident waits, one that reaches 4 raises the case. A check
-that stays at 1-2 ends with care, the resources and the offer of a counsellor.
+that stays at 1-2 ends with care, the resources and the offer of a counsellor. A scale's safety
+item (`enter_safety_check`) asks for a counsellor first, so its check runs while the resident waits
+and ends by saying the counsellor will see the answers.
 """
 from __future__ import annotations
 
@@ -74,15 +76,23 @@ async def urgent_path(services: Services, ref: ResidentRef, lang: str, risk: Ris
 
 
 async def begin_check(services: Services, ref: ResidentRef, lang: str, *, level: int, source: str,
-                      risk: Risk | None = None) -> list[Reply]:
+                      risk: Risk | None = None, ticket: HandoffTicket | None = None) -> list[Reply]:
+    """Start the C-SSRS questions. `ticket` is a case already asked for at this level: the answers
+    raise that case instead of opening one, and the check ends when a counsellor takes over."""
     detection_id = await record_detection(
         services, ref, level=level, matched=risk.matched if risk else (), reason=risk.reason if risk else source,
-        action="safety_check", source=source)
-    check = SafetyCheck(screener(), data={"lang": lang, "level": level, "detection_id": detection_id})
+        action="safety_check", source=source, case_id=ticket.case_id if ticket else None)
+    data = {"lang": lang, "level": level, "detection_id": detection_id}
+    if ticket is not None:
+        data.update(case_id=ticket.case_id, handed=level, counsellor_coming=ticket.on_duty)
+    check = SafetyCheck(screener(), data=data)
     check.begin()
     await check.save(services.states, ref.openid)
     log.info("safety check started", extra={"level": level, "detection_id": detection_id})
-    intro = "safety.check_intro" if source == "message" else "safety.check_intro_followup"
+    if ticket is not None and ticket.on_duty:
+        intro = "safety.while_waiting_questions"
+    else:
+        intro = "safety.check_intro" if source == "message" else "safety.check_intro_followup"
     return [say(services, intro, lang), ask(services, check)]
 
 
@@ -91,28 +101,34 @@ def ask(services: Services, check: SafetyCheck) -> Reply:
     return say(services, "safety.question", lang, question=check.question.text.get(lang))
 
 
-async def enter_safety_check(services: Services, ref: ResidentRef, *, reason: str, level: int = 2) -> list[Reply]:
+async def enter_safety_check(services: Services, ref: ResidentRef, *, reason: str, level: int = 2,
+                             evidence: str = "") -> list[Reply]:
     """The safety path for a reason other than a message, e.g. PHQ-9 item 9 or EPDS item 10 above zero.
 
-    Level 2 starts the safety check, 3-4 the urgent path; with a case already open the case is
-    raised instead and the counsellor takes it from there. `ref.language` is the reply language.
+    Such a reason always reaches a person (SCALES.md: acted on whatever the total): level 2 asks
+    for a counsellor and starts the safety check while the resident waits, its answers raising that
+    one case; 3-4 take the urgent path. With a case already open the case is raised instead and the
+    counsellor takes it from there. `ref.language` is the reply language.
     """
     level = max(2, min(4, int(level)))
+    evidence = evidence or reason
     memory = RiskMemory(services.redis)
     await memory.remember(ref.openid, level, await memory.level(ref.openid))
     case = await open_case(services, ref.id)
     if case is not None and case.fallback_at is None:
-        ticket = await request_handoff(services, ref, reason=reason, level=level, evidence=reason)
+        ticket = await request_handoff(services, ref, reason=reason, level=level, evidence=evidence)
         await record_detection(services, ref, level=level, reason=reason, action="open_case", source=reason,
                                case_id=case.id)
         return list(ticket.replies)
     if level >= ACTIVE:
-        replies, ticket = await hand_off(services, ref, ref.language, level=level, reason=reason, evidence=reason)
+        replies, ticket = await hand_off(services, ref, ref.language, level=level, reason=reason, evidence=evidence)
         await record_detection(services, ref, level=level, reason=reason, action=action_for(level), source=reason,
                                case_id=ticket.case_id)
         return replies
+    replies, ticket = await hand_off(services, ref, ref.language, level=level, reason=reason, evidence=evidence,
+                                     urgent=False)
     await services.states.clear(ref.openid, slot="safety")
-    return await begin_check(services, ref, ref.language, level=level, source=reason)
+    return [*replies, *await begin_check(services, ref, ref.language, level=level, source=reason, ticket=ticket)]
 
 
 # -- the check's answers ----------------------------------------------------------------------
@@ -173,7 +189,9 @@ async def _act_on_level(services: Services, check: SafetyCheck, ref: ResidentRef
     data, lang, level = check.data, check.data["lang"], check.level
     replies: list[Reply] = []
     fields: dict = {"screened_level": level}
-    if level >= ACTIVE and not data.get("case_id"):
+    if check.state == OFFERED and data.get("counsellor_coming"):  # nothing to offer: one is on the way
+        check.close()
+    if level >= ACTIVE and data.get("handed", 0) < ACTIVE:
         replies, ticket = await hand_off(services, ref, lang, level=level, reason=CHECK_REASON,
                                          evidence=evidence_of(check))
         data["case_id"], data["handed"] = ticket.case_id, level
