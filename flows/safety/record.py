@@ -8,13 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from bot.db import utcnow
-from bot.models import Message
+from bot.models import Conversation, Message
 from bot.services import Services
 from bot.transcript import ResidentRef
 from flows.safety.models import ACTIONS, CrisisDetection
+
+
+_conversations = Conversation.__table__
+# Built once, like the transcript's statements: it may run on a turn's hot path.
+_RAISE_MAX_RISK = (update(_conversations)
+                   .where(_conversations.c.id == bindparam("conversation_id"),
+                          _conversations.c.max_risk < bindparam("level"))
+                   .values(max_risk=bindparam("level")))
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,16 @@ async def record_detection(services: Services, ref: ResidentRef, *, level: int, 
         session.add(row)
         await session.flush()
         return row.id
+
+
+async def raise_conversation_risk(services: Services, conversation_id: int, level: int) -> None:
+    """Keep the highest risk a conversation reached, for review: one statement that never lowers it.
+
+    Level 0 sends nothing, so an ordinary turn pays nothing for it."""
+    if level <= 0 or not conversation_id:
+        return
+    async with services.autocommit() as session:
+        await session.execute(_RAISE_MAX_RISK, {"conversation_id": conversation_id, "level": int(level)})
 
 
 async def update_detection(services: Services, detection_id: int, **values: object) -> None:

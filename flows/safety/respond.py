@@ -18,7 +18,7 @@ from bot.transcript import ResidentRef
 from bot.values import Reply
 from flows.safety.check import ACTIVE, DONE, OFFERED, SafetyCheck
 from flows.safety.memory import RiskMemory
-from flows.safety.record import record_detection, update_detection
+from flows.safety.record import raise_conversation_risk, record_detection, update_detection
 from flows.safety.screener import Screener, normalise, screener
 from handoff import content
 from handoff.cases import open_case
@@ -114,6 +114,7 @@ async def enter_safety_check(services: Services, ref: ResidentRef, *, reason: st
     evidence = evidence or reason
     memory = RiskMemory(services.redis)
     await memory.remember(ref.openid, level, await memory.level(ref.openid))
+    await raise_conversation_risk(services, ref.conversation_id, level)
     case = await open_case(services, ref.id)
     if case is not None and case.fallback_at is None:
         ticket = await request_handoff(services, ref, reason=reason, level=level, evidence=evidence)
@@ -189,6 +190,8 @@ async def _act_on_level(services: Services, check: SafetyCheck, ref: ResidentRef
     data, lang, level = check.data, check.data["lang"], check.level
     replies: list[Reply] = []
     fields: dict = {"screened_level": level}
+    if level > data["level"]:
+        await raise_conversation_risk(services, ref.conversation_id, level)
     if check.state == OFFERED and data.get("counsellor_coming"):  # nothing to offer: one is on the way
         check.close()
     if level >= ACTIVE and data.get("handed", 0) < ACTIVE:

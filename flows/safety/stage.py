@@ -1,9 +1,10 @@
 """The turn stage at ORDER_SAFETY: every text and voice transcription is read for risk first.
 
 The reading goes into `turn.notes["risk"]` for later stages (the handoff stage raises an open
-case with it). With a case open the counsellor has the conversation, so the stage only records
-the reading and lets the handoff stage relay it; otherwise level 3-4 takes the urgent path,
-level 2 starts the safety check, and a running check gets the resident's answers before the router.
+case with it), and one above 0 raises the conversation's `max_risk` for review. With a case open
+the counsellor has the conversation, so the stage only records the reading and lets the handoff
+stage relay it; otherwise level 3-4 takes the urgent path, level 2 starts the safety check, and a
+running check gets the resident's answers before the router.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.services import Services
 from bot.values import Reply
 from flows.safety.check import load_check
 from flows.safety.memory import RiskMemory
-from flows.safety.record import record_detection
+from flows.safety.record import raise_conversation_risk, record_detection
 from flows.safety.respond import begin_check, continue_check, language_for, urgent_path
 from flows.safety.screener import Screener
 from handoff.cases import open_case
@@ -40,6 +41,7 @@ def make_stage(services: Services, detector: Detector, screener: Screener):
         await memory.remember(inbound.openid, int(risk.level), known)
         if not ref.id:
             return None
+        await raise_conversation_risk(services, ref.conversation_id, int(risk.level))
         if known >= CHECK_LEVEL:  # a check only runs while its risk is remembered: one Redis read otherwise
             check = await load_check(services.states, screener, inbound.openid)
             if check is not None:
