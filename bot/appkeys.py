@@ -6,9 +6,11 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
 from bot.config import Config
+from bot.degraded import CrisisAnswer
 from bot.services import Services
 
 CONFIG = web.AppKey("config", Config)
 SERVICES = web.AppKey("services", Services)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CRYPTO = web.AppKey("crypto", WeChatCrypto)
+CRISIS_WITHOUT_REDIS = web.AppKey("crisis_without_redis", CrisisAnswer)  # set by flows.safety

@@ -12,14 +12,13 @@ from aiohttp import web
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot import metrics
-from bot.appkeys import CONFIG, CRYPTO, SERVICES
+from bot.appkeys import CONFIG, CRISIS_WITHOUT_REDIS, CRYPTO, SERVICES
 from bot.degraded import REDIS_DOWN, answer_without_redis
 from bot.turn import turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies
 from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
 from bot.wechat.security import signature_ok, timestamp_fresh
-from flows.safety.web import DETECTOR
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ async def receive(request: web.Request) -> web.Response:
         xml, outcome = await _turn_once(request, inbound, encrypted)
     except REDIS_DOWN as exc:
         log.warning("redis unavailable; answering without it", extra={"error": type(exc).__name__})
-        reply = await answer_without_redis(services, inbound, request.app.get(DETECTOR))
+        reply = await answer_without_redis(services, inbound, request.app.get(CRISIS_WITHOUT_REDIS))
         xml, outcome = (_render(request, reply, inbound, encrypted), "reply") if reply else (SUCCESS, "success")
     return _answer(xml, outcome)
 

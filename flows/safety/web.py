@@ -7,10 +7,11 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from bot.appkeys import SERVICES
+from bot.appkeys import CRISIS_WITHOUT_REDIS, SERVICES
 from bot.pipeline import ORDER_SAFETY
 from flows.safety.screener import Screener, screener
 from flows.safety.stage import make_stage
+from flows.safety.without_redis import crisis_answer
 from knowledge.crisis import Detector
 
 DETECTOR = web.AppKey("crisis_detector", Detector)
@@ -31,6 +32,7 @@ async def safety_stage(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     services.texts.local("safety.urgent")  # the texts this path needs exist, or the start fails here
     services.pipeline.add(ORDER_SAFETY, "safety", make_stage(services, app[DETECTOR], app[SCREENER]))
+    app[CRISIS_WITHOUT_REDIS] = crisis_answer(app[DETECTOR])
     yield
 
 
