@@ -5,16 +5,20 @@ import asyncio
 import logging
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.services import Services
+from bot.stores.locks import ResidentBusy
 from bot.turn import finish_spooled
 
 log = logging.getLogger(__name__)
 
 
 def is_outage(exc: BaseException) -> bool:
-    """The database is unreachable, as opposed to refusing what one entry holds."""
-    if isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, OperationalError, InterfaceError)):
+    """The database is unreachable or too busy to take the entry now (its pool exhausted, the
+    resident's lock held by a long turn), as opposed to refusing what the entry holds."""
+    if isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, OperationalError, InterfaceError,
+                        PoolTimeout, ResidentBusy)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.models import Message
@@ -69,6 +70,22 @@ async def test_an_entry_the_database_refuses_is_parked_and_the_rest_are_written(
     async with services.db() as session:
         written = list(await session.scalars(select(Message.content).where(Message.direction == "in")))
     assert written == ["我不想活了"]
+
+
+async def test_an_entry_met_by_a_busy_database_waits_in_line_and_is_written_later(services, monkeypatch):
+    """An exhausted connection pool is load, not a refusal: the entry goes back, first in line."""
+    record = services.transcript.record_inbound
+
+    async def pool_exhausted(inbound, **kwargs):
+        raise PoolTimeout("QueuePool limit reached")
+
+    monkeypatch.setattr(services.transcript, "record_inbound", pool_exhausted)
+    await services.spool.hold(Inbound("o-busy", "text", datetime.now(timezone.utc), text="我不想活了"), "busy")
+    assert await drain_once(services) == 0
+    assert (await services.spool.size(), await services.spool.parked()) == (1, 0)
+    monkeypatch.setattr(services.transcript, "record_inbound", record)
+    assert await drain_once(services) == 1
+    assert (await services.spool.size(), await services.spool.parked()) == (0, 0)
 
 
 @needs_real_db
