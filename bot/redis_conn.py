@@ -13,12 +13,18 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 CONNECT_TIMEOUT = 5.0
+# redis-py's pool refuses a command beyond 100 connections in use (MaxConnectionsError, a
+# ConnectionError), which the webhook would take for Redis being down: under a reply wave a worker
+# with a few hundred turns in flight would answer "busy" while Redis is fine. Four workers at this
+# cap stay far below Redis's 10,000 clients.
+MAX_CONNECTIONS = 500
 
 
 def connect_redis(url: str) -> aioredis.Redis:
     if url:
         return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
-                                       socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT)
+                                       socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT,
+                                       max_connections=MAX_CONNECTIONS)
     import fakeredis  # embedded default: one process only, nothing to install or start
 
-    return fakeredis.FakeAsyncRedis(decode_responses=True, socket_timeout=None)
+    return fakeredis.FakeAsyncRedis(decode_responses=True, socket_timeout=None, max_connections=MAX_CONNECTIONS)

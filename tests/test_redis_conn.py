@@ -39,3 +39,14 @@ async def test_one_cancel_stops_a_task_whatever_command_step_it_is_in():
         await redis.delete("xz:test:cancel")
         await redis.aclose()
     assert survivors == 0, f"{survivors} of {ATTEMPTS} tasks kept running after their cancel"
+
+
+async def test_more_commands_in_flight_than_redis_py_default_pool_is_not_an_outage():
+    """Past 100 connections in use redis-py raises a ConnectionError, which the webhook reads as
+    Redis down; a worker with hundreds of turns in flight must still reach Redis."""
+    redis = connect_redis(REAL_REDIS)
+    try:
+        results = await asyncio.gather(*(redis.blpop([f"xz:test:pool:{i}"], timeout=0.2) for i in range(150)))
+        assert results == [None] * 150
+    finally:
+        await redis.aclose()
