@@ -6,7 +6,7 @@
 Open loop: a message leaves every 1/rate seconds whether or not earlier ones were answered (the
 platform does not wait either), from 10,000 residents with webhook_bench.py's mix. Prints one line
 per minute: sent, answered, p50/p99 latency of the answered, errors (non-200, or no answer within
-the platform's 5 s), and the resident set size of each worker process, so a leak or a creeping
+the platform's 5 s), and the resident set size and open files (sockets) of each worker process, so a leak or a creeping
 latency shows as a trend. Uses database xinzhan_soak and Redis db 9, both emptied at start.
 """
 from __future__ import annotations
@@ -46,6 +46,14 @@ class Minute:
     latencies: list[float] = field(default_factory=list)
 
 
+def open_files(pid: int) -> int:
+    """Sockets mostly: database and Redis pools, the platform's keep-alive connections."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -81,7 +89,7 @@ def report(index: int, minute: Minute, workers: list[int]) -> None:
         p50, p99 = f"{q[49] * 1000:.0f}", f"{q[98] * 1000:.0f}"
     else:
         p50 = p99 = "-"
-    rss = " ".join(f"{pid}:{rss_mb(pid):.0f}MB" for pid in workers) or "no workers"
+    rss = " ".join(f"{pid}:{rss_mb(pid):.0f}MB/{open_files(pid)}fd" for pid in workers) or "no workers"
     print(f"minute {index:3d}  sent {minute.sent:5d}  answered {minute.answered:5d}  p50 {p50:>5} ms  "
           f"p99 {p99:>5} ms  errors {minute.errors:4d}  rss {rss}", flush=True)
 
