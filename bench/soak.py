@@ -6,8 +6,8 @@
 Open loop: a message leaves every 1/rate seconds whether or not earlier ones were answered (the
 platform does not wait either), from 10,000 residents with webhook_bench.py's mix. Prints one line
 per minute: sent, answered, p50/p99 latency of the answered, errors (non-200, or no answer within
-the platform's 5 s), and the resident set size and open files (sockets) of each worker process, so a leak or a creeping
-latency shows as a trend. Uses database xinzhan_soak and Redis db 9, both emptied at start.
+the platform's 5 s), and the resident set size and open files (sockets) of each worker process, so
+a leak or a creeping latency shows as a trend. Uses database xinzhan_soak and Redis db 9, both emptied at start.
 """
 from __future__ import annotations
 
