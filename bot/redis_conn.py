@@ -18,6 +18,10 @@ CONNECT_TIMEOUT = 5.0
 # with a few hundred turns in flight would answer "busy" while Redis is fine. Four workers at this
 # cap stay far below Redis's 10,000 clients.
 MAX_CONNECTIONS = 500
+# Without a socket timeout a hung server (frozen, or its network black-holed) never answers. Where
+# a resident waits on Redis (the webhook's de-duplication, the crisis handoff without a turn), a
+# command gets this long, far beyond its usual sub-millisecond, before Redis is taken for down.
+PATIENCE = 1.5
 
 
 def connect_redis(url: str) -> aioredis.Redis:

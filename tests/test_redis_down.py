@@ -2,6 +2,7 @@
 the emergency numbers, goes to the transcript, and its case is queued once Redis is back."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -32,6 +33,17 @@ def redis_down(services, monkeypatch, *, except_dedup: bool = False) -> Iterator
 
     with monkeypatch.context() as patch:
         patch.setattr(services.redis, "execute_command", refused)
+        yield
+
+
+@contextmanager
+def redis_hung(services, monkeypatch) -> Iterator[None]:
+    """Every command waits for an answer that never comes: a frozen server, a black-holed network."""
+    async def unanswered(*args, **kwargs):
+        await asyncio.Event().wait()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services.redis, "execute_command", unanswered)
         yield
 
 
@@ -107,3 +119,15 @@ async def test_redis_and_database_both_down_still_answer_the_crisis(platform, se
     assert answer.status == 200
     assert answer.text == emergency_text(services)
     assert answers_counted("emergency", "lost") == counted + 1
+
+
+async def test_crisis_while_redis_hangs_gets_the_emergency_numbers_and_its_case_is_kept(
+        platform, services, monkeypatch):
+    with redis_hung(services, monkeypatch):
+        answer = await platform.text("o-hung", CRISIS)
+        assert answer.status == 200
+        assert answer.text == emergency_text(services)
+    [case] = await waiting_cases(services)
+    assert (case.level, case.reason) == (4, "crisis")
+    await reconcile(services)
+    assert await CaseQueue(services.redis).waiting() == [case.id]

@@ -6,6 +6,7 @@ the answer comes from `bot.degraded`.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from bot import metrics
 from bot.appkeys import CONFIG, CRISIS_WITHOUT_REDIS, CRYPTO, SERVICES
 from bot.degraded import REDIS_DOWN, answer_without_redis
+from bot.redis_conn import PATIENCE
 from bot.turn import turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies
@@ -100,9 +102,11 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
     (its de-duplication, locks and spool are what a turn stands on); nothing else does."""
     services = request.app[SERVICES]
     key = dedup_key(inbound)
-    claim = await services.dedup.claim(key)
+    async with asyncio.timeout(PATIENCE):  # TimeoutError is an OSError: a hung Redis is a down one
+        claim = await services.dedup.claim(key)
     if not claim.first and claim.answer is None:
-        claim = await services.dedup.wait_answer(key, services.config.reply_deadline)
+        async with asyncio.timeout(services.config.reply_deadline + PATIENCE):
+            claim = await services.dedup.wait_answer(key, services.config.reply_deadline)
         if claim.first:
             log.warning("retry took over a lapsed claim; its worker stopped mid-turn")
     if not claim.first:
@@ -118,7 +122,8 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
         reply = None
     xml = _render(request, reply, inbound, encrypted) if reply is not None else SUCCESS
     try:
-        await services.dedup.finish(key, xml)
+        async with asyncio.timeout(PATIENCE):
+            await services.dedup.finish(key, xml)
     except REDIS_DOWN:  # the turn is done and answered; only a retry's shortcut to this answer is lost
         log.warning("redis unavailable; answer not kept for retries")
     return xml, "reply" if reply else "success"

@@ -7,10 +7,12 @@ queue, and `handoff.recovery` queues it once Redis is back) and answers with the
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot import metrics
 from bot.degraded import REDIS_DOWN, CrisisAnswer
+from bot.redis_conn import PATIENCE
 from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.turn import DATABASE_ERRORS
@@ -54,7 +56,8 @@ async def _open_priority_case(services: Services, ref: ResidentRef, risk: Risk) 
     """Ask for the handoff the normal way; its queue step fails without Redis, after the case is written."""
     level, evidence = int(risk.level), "、".join(risk.matched)
     try:
-        ticket = await request_handoff(services, ref, reason=CRISIS_REASON, level=level, evidence=evidence)
+        async with asyncio.timeout(PATIENCE):  # the case is in the database before the queue is tried
+            ticket = await request_handoff(services, ref, reason=CRISIS_REASON, level=level, evidence=evidence)
         log.info("crisis handoff requested; redis answered", extra={"case_id": ticket.case_id, "level": level})
         return
     except (*REDIS_DOWN, *DATABASE_ERRORS):
