@@ -12,9 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from bot import metrics
 from bot.services import Services
 from bot.transcript import ResidentRef, is_transcribed
@@ -23,7 +20,6 @@ from bot.values import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 ANSWERED_EVENTS = {"subscribe", "scan", "click"}  # a resident asked for something; other events want no reply
 
 # Reads the message for a crisis; for one, does what it can without Redis and returns the emergency

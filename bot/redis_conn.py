@@ -11,6 +11,8 @@ redis-py 5-7; a dead server still fails the connect within CONNECT_TIMEOUT.
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CONNECT_TIMEOUT = 5.0
 # redis-py's pool refuses a command beyond 100 connections in use (MaxConnectionsError, a
@@ -22,6 +24,8 @@ MAX_CONNECTIONS = 500
 # a resident waits on Redis (the webhook's de-duplication, the crisis handoff without a turn), a
 # command gets this long, far beyond its usual sub-millisecond, before Redis is taken for down.
 PATIENCE = 1.5
+# What an unreachable, refusing or silent Redis raises (asyncio's TimeoutError is an OSError).
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def connect_redis(url: str) -> aioredis.Redis:

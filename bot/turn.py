@@ -11,6 +11,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import metrics
@@ -100,6 +102,8 @@ async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None
     turn_ref = ref or ResidentRef(0, inbound.openid, 0, "zh-Hans", False, True)
     try:
         return await services.pipeline.run(Turn(inbound, turn_ref))
+    except (RedisConnectionError, RedisTimeoutError):
+        raise  # Redis went away mid-turn: the webhook answers without it, a crisis included (bot/degraded.py)
     except Exception:
         log.exception("turn failed", extra={"kind": inbound.kind})
         metrics.TURN_FAILURES.inc()

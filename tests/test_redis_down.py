@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
+from bot.pipeline import ORDER_SAFETY
 from handoff.content import local_hotline
 from handoff.models import Case
 from handoff.queue import CaseQueue
@@ -131,3 +132,18 @@ async def test_crisis_while_redis_hangs_gets_the_emergency_numbers_and_its_case_
     assert (case.level, case.reason) == (4, "crisis")
     await reconcile(services)
     assert await CaseQueue(services.redis).waiting() == [case.id]
+
+
+async def test_crisis_when_redis_goes_away_mid_turn_gets_the_emergency_numbers_and_one_case(
+        platform, services, monkeypatch):
+    """Redis answered the claim, the lock and the transcript's window, then went away before the
+    safety stage: the message is answered as if Redis had been down from the start, and kept once."""
+    async def redis_gone(turn):
+        raise RedisConnectionError("Connection closed by server.")
+
+    services.pipeline.add(ORDER_SAFETY - 1, "redis-gone", redis_gone)
+    answer = await platform.text("o-midturn", CRISIS)
+    assert answer.text == emergency_text(services)
+    [case] = await waiting_cases(services)
+    assert (case.level, case.reason) == (4, "crisis")
+    assert [m.direction for m in await messages(services)] == ["in", "out"]

@@ -14,8 +14,8 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot import metrics
 from bot.appkeys import CONFIG, CRISIS_WITHOUT_REDIS, CRYPTO, SERVICES
-from bot.degraded import REDIS_DOWN, answer_without_redis
-from bot.redis_conn import PATIENCE
+from bot.degraded import answer_without_redis
+from bot.redis_conn import PATIENCE, REDIS_DOWN
 from bot.turn import turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies

@@ -11,8 +11,8 @@ import asyncio
 import logging
 
 from bot import metrics
-from bot.degraded import REDIS_DOWN, CrisisAnswer
-from bot.redis_conn import PATIENCE
+from bot.degraded import CrisisAnswer
+from bot.redis_conn import PATIENCE, REDIS_DOWN
 from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.turn import DATABASE_ERRORS
