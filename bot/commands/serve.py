@@ -18,6 +18,7 @@ from bot import metrics
 from bot.app import create_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
+from bot.malloc import return_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def serve_one(config: Config, serving=None) -> None:
     """One worker. `serving` (an Event) is set once the port is bound: run_app calls its `print`
     hook exactly then, with the startup banner we do not print."""
     setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
+    return_freed_memory()
     web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
                 print=(lambda _banner: serving.set()) if serving is not None else None,
                 shutdown_timeout=15, access_log=None)
