@@ -17,7 +17,7 @@ from scheduler.web import SETTINGS
 
 # Quiet hours off (start == end), no engine of its own, small batches so runs have several.
 TEST_SETTINGS = SchedulerSettings(quiet_start=time(0, 0), quiet_end=time(0, 0), scheduler_enabled=False,
-                                  batch_size=10, concurrency=4, rate_per_second=10000, lease_seconds=2,
+                                  batch_size=10, concurrency=4, rate_per_second=10000, lease_seconds=10,
                                   sweep_seconds=1)
 
 
