@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func,
-                        text)
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
+                        UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, utcnow
@@ -51,7 +51,11 @@ class Conversation(Base):
     """A run of messages with one resident; a new one starts after a long silence."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_resident_last", "resident_id", "last_at"),)
+    __table_args__ = (
+        Index("ix_conversations_resident_last", "resident_id", "last_at"),
+        # What a message's composite foreign key refers to: a conversation together with its resident.
+        Index("uq_conversations_id_resident", "id", "resident_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
@@ -68,10 +72,13 @@ class Message(Base):
         # A message the platform retried, or the spool drained again, is written once.
         Index("uq_messages_resident_platform_msg", "resident_id", "platform_msg_id", unique=True,
               postgresql_where=HAS_PLATFORM_MSG_ID, sqlite_where=HAS_PLATFORM_MSG_ID),
+        # A message's resident is its conversation's resident: the schema refuses anything else.
+        ForeignKeyConstraint(["conversation_id", "resident_id"], ["conversations.id", "conversations.resident_id"],
+                             name="fk_messages_conversation_resident", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(3))  # in / out
     sender: Mapped[str] = mapped_column(String(16))  # resident / bot / counsellor / system

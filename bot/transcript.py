@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,8 +22,13 @@ NOT_TRANSCRIBED = {"templatesendjobfinish", "masssendjobfinish"}  # platform rep
 _residents, _conversations, _messages = Resident.__table__, Conversation.__table__, Message.__table__
 # Built once: Core statements with bound parameters compile once and are cached, where building an
 # ORM statement per message cost more CPU than the round trip it sends.
+# The updated resident's row, named with its table. SQLAlchemy writes a SQLite RETURNING clause with
+# bare column names, subqueries included, and SQLite then reads `resident_id = id` as the
+# conversation's own id: messages were filed in other residents' conversations. The qualified name
+# means the same on both backends (and the schema's composite key refuses any misfiling anyway).
+_UPDATED_RESIDENT_ID = literal_column(f"{_residents.name}.{_residents.c.id.name}")
 _LATEST = select(_conversations.c.id, _conversations.c.last_at).where(
-    _conversations.c.resident_id == _residents.c.id).order_by(_conversations.c.last_at.desc()).limit(1)
+    _conversations.c.resident_id == _UPDATED_RESIDENT_ID).order_by(_conversations.c.last_at.desc()).limit(1)
 # The resident's row is updated and read back in one statement, with their latest conversation.
 _RESIDENT_AND_LATEST = (_residents.c.id, _residents.c.language, _residents.c.subscribed,
                         _LATEST.with_only_columns(_conversations.c.id).scalar_subquery(),
