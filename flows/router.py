@@ -63,6 +63,8 @@ class Router:
         if inbound.kind == "event":
             return await self.on_event(ctx, inbound)
         if inbound.kind == "location":
+            if not inbound.has_location:  # coordinates that are not finite numbers
+                return [Reply(text=ctx.t("stations.unreadable_location"))]
             return await self.on_location(ctx, inbound.latitude, inbound.longitude, explicit=True)
         if not inbound.text.strip():
             return [Reply(text=ctx.t("menu.not_text", menu=ctx.menu()))]

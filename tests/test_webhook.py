@@ -299,3 +299,18 @@ async def test_a_utf16_body_that_reads_as_utf8_is_refused(platform, services):
     assert body.decode("utf-8")  # valid UTF-8 too: ASCII with NULs between, 你 as "O`"
     assert (await platform.post_raw(platform.signed_query(), body)).status == 400
     assert await messages(services) == []
+
+
+@pytest.mark.parametrize("mode", ["plain", "compatible"])
+async def test_with_a_key_a_body_without_the_encrypted_envelope_is_refused(aiohttp_client, clean_database,
+                                                                           mock_wechat, mode):
+    """A signed query string alone (from a proxy log, say) must not let anyone post as a resident."""
+    config = make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"), XZ_WECHAT_AES_KEY=AES_KEY)
+    client = await aiohttp_client(create_app(config))
+    platform = Platform(client, config, mode=mode)
+    query, body = platform.envelope(message_xml("o-downgrade", "text", {"Content": "我想要我的档案"}))
+    query.pop("encrypt_type", None)  # compatible mode's plain fields, posted as if plain mode
+    query.pop("msg_signature", None)
+    answer = await platform.post_raw(query, body)
+    assert answer.status == 403
+    assert await messages(client.server.app[SERVICES]) == []

@@ -5,6 +5,7 @@ which does the actual WeChat field mapping, ever sees the text.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -53,10 +54,12 @@ def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
 
 
 def _float(value) -> float | None:
+    """A coordinate, or None when it is not a finite number (NaN or infinity would fail the turn)."""
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def to_inbound(text: str) -> Inbound:
@@ -97,8 +100,9 @@ def to_inbound(text: str) -> Inbound:
 
 
 def dedup_key(inbound: Inbound) -> str:
-    """Messages carry MsgId; events do not, so they are keyed on sender, time, event and its key
-    (a retry repeats all four; two different menu taps in one second differ in the key)."""
+    """Messages carry MsgId, unique per resident (as the transcript's index has it), so the key names
+    the sender too; events carry none, so they are keyed on sender, time, event and its key (a retry
+    repeats all four; two different menu taps in one second differ in the key)."""
     if inbound.msg_id and inbound.kind != "event":  # an event's MsgID is a job id, not a message id
-        return f"m:{inbound.msg_id}"
+        return f"m:{inbound.openid}:{inbound.msg_id}"
     return f"e:{inbound.openid}:{int(inbound.received_at.timestamp())}:{inbound.event}:{inbound.event_key}"

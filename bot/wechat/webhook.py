@@ -75,6 +75,10 @@ async def receive(request: web.Request) -> web.Response:
     if refused:
         return refused
     encrypted = request.query.get("encrypt_type", "raw") == "aes"
+    if not encrypted and CRYPTO in request.app:
+        # The URL's signature does not cover the body: with a key set, only the encrypted envelope
+        # (safe and compatible modes both send it) proves the platform wrote the message.
+        return _refuse(403, "plaintext message refused: this account uses an EncodingAESKey")
     try:
         text = await _read_body(request)
         if encrypted:

@@ -66,7 +66,7 @@ async def test_retry_after_a_worker_killed_mid_turn_is_answered_by_the_survivor(
     held = redis.lock("xz:lock:resident:o-killed-turn", timeout=60)  # the turn on A waits behind this
     assert await held.acquire()
     first = asyncio.create_task(platform.try_once(xml, 0))
-    claimed = await wait_until(lambda: redis.exists(f"xz:dedup:m:{msg_id}"), timeout=10, every=0.02)
+    claimed = await wait_until(lambda: redis.exists(f"xz:dedup:m:o-killed-turn:{msg_id}"), timeout=10, every=0.02)
     assert claimed, "worker A never took the message"
     await kill(a)
     await held.release()

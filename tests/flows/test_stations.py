@@ -93,3 +93,20 @@ async def test_invalid_county_repeats_the_list(resident, say, knowledge):
     await resident.say("站点")
     reply = await resident.say("42")
     assert reply.startswith(say("invalid_option", options=f"1-{len(knowledge.stations.counties())}"))
+
+
+@pytest.mark.parametrize("latitude,longitude", [("nan", "114.3"), ("30.6", "inf"), ("-Infinity", "nan")])
+async def test_a_location_that_is_not_a_number_is_answered_not_failed(resident, services, latitude, longitude, say):
+    from tests.platform import message_xml
+
+    before = metrics_value("xz_turn_failures_total")
+    answer = await resident.platform.send_xml(message_xml(resident.openid, "location", {
+        "Location_X": latitude, "Location_Y": longitude, "Scale": "15", "Label": ""}))
+    assert answer.status == 200 and answer.text == say("stations.unreadable_location")
+    assert metrics_value("xz_turn_failures_total") == before
+
+
+def metrics_value(name: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name) or 0.0
