@@ -24,7 +24,8 @@ def is_outage(exc: BaseException) -> bool:
 
 
 async def drain_once(services: Services) -> int:
-    """Finish spooled turns in arrival order; stop while the database is down. Returns how many.
+    """Finish spooled turns in arrival order, and turns whose worker died mid-turn (their in-flight
+    lease lapsed); stop while the database is down. Returns how many.
 
     Entries whose drainer died are given back first. An entry leaves the spool only once written
     and its turn run, so a drainer killed in between loses nothing. An entry the database refuses
@@ -46,6 +47,8 @@ async def drain_once(services: Services) -> int:
                 "kind": taken.inbound.kind, "error": type(exc).__name__})
             continue
         await spool.done(taken)
+        if taken.dedup_key:  # a turn whose worker died: its retries may stop waiting
+            await services.dedup.finish(taken.dedup_key, "success")
         done += 1
     if done:
         log.info("spooled messages written back", extra={"count": done})

@@ -33,7 +33,6 @@ _LATEST = select(_conversations.c.id, _conversations.c.last_at).where(
 _RESIDENT_AND_LATEST = (_residents.c.id, _residents.c.language, _residents.c.subscribed,
                         _LATEST.with_only_columns(_conversations.c.id).scalar_subquery(),
                         _LATEST.with_only_columns(_conversations.c.last_at).scalar_subquery())
-_NEW_RESIDENT = insert(_residents).returning(_residents.c.id)
 _NEW_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _TOUCH_CONVERSATION = (update(_conversations).where(_conversations.c.id == bindparam("conversation_id"))
                        .values(last_at=bindparam("now")))
@@ -48,11 +47,21 @@ _WRITTEN_BEFORE = (select(_messages.c.conversation_id, _messages.c.created_at ==
                           _messages.c.platform_msg_id == bindparam("msg_id")))
 
 
+def _dialect_insert(dialect: str):
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+
+
+def _insert_resident(dialect: str):
+    """A new resident, unless a concurrent write of the same message (a retry of their first message,
+    which writes without the resident's lock) got there first: then no row comes back."""
+    return _dialect_insert(dialect)(_residents).on_conflict_do_nothing(
+        index_elements=[_residents.c.openid]).returning(_residents.c.id)
+
+
 def _insert_inbound(dialect: str):
     """The resident's message, unless it is there already (a platform retry that took over a killed
     worker's turn, a spooled message drained again): then no row, and RETURNING returns nothing."""
-    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return dialect_insert(_messages).on_conflict_do_nothing(
+    return _dialect_insert(dialect)(_messages).on_conflict_do_nothing(
         index_elements=[_messages.c.resident_id, _messages.c.platform_msg_id],
         index_where=HAS_PLATFORM_MSG_ID).returning(_messages.c.id)
 
@@ -90,6 +99,7 @@ class Transcript:
         self._engine = engine
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._insert_inbound = _insert_inbound(engine.dialect.name)
+        self._new_resident = _insert_resident(engine.dialect.name)
 
     async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
         """Find or create the resident and their conversation, apply (un)subscribe, store the message.
@@ -107,9 +117,11 @@ class Transcript:
             if is_new:
                 values = dict(openid=inbound.openid, subscribed=True, language="zh-Hans", area="", name="",
                               scene="", created_at=now, subscribed_at=now) | changes
-                resident_id = (await conn.execute(_NEW_RESIDENT, values)).scalar_one()
+                resident_id = (await conn.execute(self._new_resident, values)).scalar()
                 language, subscribed, conversation_id, last_at = "zh-Hans", values["subscribed"], None, None
-            else:
+                if resident_id is None:  # a retry of their first message wrote them a moment ago
+                    found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).one()
+            if found is not None:
                 resident_id, language, subscribed, conversation_id, last_at = found
             if last_at is not None and last_at.tzinfo is None:  # SQLite hands back naive UTC
                 last_at = last_at.replace(tzinfo=now.tzinfo)

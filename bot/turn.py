@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import metrics
 from bot.pipeline import Turn
 from bot.services import Services
+from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
 from knowledge.texts import detect_language
@@ -84,6 +86,18 @@ async def finish_spooled(services: Services, inbound: Inbound, replied: str) -> 
         await services.messenger.send(ref, replies)
 
 
+async def keep_retried(services: Services, inbound: Inbound) -> None:
+    """A retry of a message whose first try is still unanswered writes the message itself: that try's
+    worker may have died before writing it. Idempotent (one row per resident and MsgId); with the
+    database down the message still waits in flight in Redis for a drainer."""
+    if not inbound.msg_id or inbound.kind == "event":  # only a platform message id makes the write idempotent
+        return
+    try:
+        await services.transcript.record_inbound(inbound)
+    except DATABASE_ERRORS:
+        log.warning("database unavailable; a retried message stays in flight", extra={"kind": inbound.kind})
+
+
 async def _record(services: Services, inbound: Inbound, *, late: bool = False,
                   already_replied: str = "") -> ResidentRef | None:
     if not is_transcribed(inbound):
@@ -110,18 +124,25 @@ async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None
         return [busy_reply(services, inbound)] if ref is not None else []
 
 
-async def turn_with_deadline(services: Services, inbound: Inbound) -> Reply | None:
-    """Run the turn; return the passive reply if it is ready in time, else None (answer `success`)."""
+async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Taken | None = None) -> Reply | None:
+    """Run the turn; return the passive reply if it is ready in time, else None (answer `success`).
+
+    `in_flight` is the message's entry among the spool's taken ones: its lease is renewed while the
+    turn runs and it is settled once the message is written and its stages have run, so only a
+    worker that died leaves the turn to a drainer."""
     loop = asyncio.get_running_loop()
     answer: asyncio.Future = loop.create_future()
 
     async def work() -> None:
         try:
-            ref, replies = await run_turn(services, inbound)
+            async with services.spool.working_on(in_flight) if in_flight else nullcontext():
+                ref, replies = await run_turn(services, inbound)
         except Exception as exc:
             if not answer.done():
                 answer.set_exception(exc)
             raise
+        if in_flight:
+            await _settle(services, in_flight)
         passive, later = split_for_passive(replies)
         if answer.done():  # the handler gave up waiting: everything goes through the API
             later, passive = replies, None
@@ -140,3 +161,10 @@ async def turn_with_deadline(services: Services, inbound: Inbound) -> Reply | No
         log.warning("turn missed the passive deadline; replying via customer-service API")
         return None
     return answer.result()
+
+
+async def _settle(services: Services, in_flight: Taken) -> None:
+    try:
+        await services.spool.done(in_flight)
+    except (RedisConnectionError, RedisTimeoutError):  # its lease lapses: a drainer runs the turn once more
+        log.warning("redis unavailable; a finished turn stays in flight")

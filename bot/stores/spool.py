@@ -7,6 +7,9 @@ A drainer takes an entry by moving it, in one Lua script, from the waiting list 
 under a lease; the entry leaves Redis only once its write and turn are done. A drainer killed
 half way leaves its entry taken, and once the lease lapses any drainer gives it back, first in line.
 The lease is renewed while the entry is worked on, so a live drainer's entry is never given away.
+
+A turn in flight is such a taken entry too (put there by the de-duplication claim, bot/stores/dedup.py),
+so a worker killed mid-turn leaves its message to the drainers in the same way.
 """
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ PARKED = "xz:spool:parked"  # entries the database refused for what they hold, n
 LEASE_SECONDS = 30.0
 
 # Redis' own clock, so drainers on machines whose clocks differ agree on when a lease lapsed.
-_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 # KEYS: waiting, taken, leases, tickets. ARGV: lease ms. Returns {ticket, entry}.
-_TAKE = _NOW_MS + """
+_TAKE = NOW_MS + """
 local raw = redis.call('LPOP', KEYS[1])
 if not raw then return false end
 local ticket = tostring(redis.call('INCR', KEYS[4]))
@@ -42,7 +45,7 @@ return {ticket, raw}
 """
 
 # KEYS: leases. ARGV: ticket, lease ms. Only a lease still held is extended.
-_RENEW = _NOW_MS + """
+_RENEW = NOW_MS + """
 return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
 """
 
@@ -57,7 +60,7 @@ return raw and 1 or 0
 """
 
 # KEYS: waiting, taken, leases. Lapsed entries go back in front, in the order they were taken.
-_GIVE_BACK = _NOW_MS + """
+_GIVE_BACK = NOW_MS + """
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 table.sort(lapsed, function(a, b) return tonumber(a) < tonumber(b) end)
 for i = #lapsed, 1, -1 do
@@ -72,24 +75,29 @@ return #lapsed
 
 @dataclass(frozen=True)
 class Taken:
-    """An entry a drainer works on; the ticket settles it (done, put back or parked)."""
+    """An entry a drainer (or a turn in flight) works on; the ticket settles it (done, put back or parked).
+
+    `replied` is what the resident was already answered; `dedup_key` names the platform message whose
+    retries wait on its turn (a turn in flight), told `success` once a drainer has finished it."""
 
     ticket: str
     inbound: Inbound
     replied: str
+    dedup_key: str = ""
+    lease: float | None = None  # seconds; None = the spool's own
 
 
-def _encode(inbound: Inbound, replied: str) -> str:
+def encode(inbound: Inbound, replied: str, dedup_key: str = "") -> str:
     data = asdict(inbound)
     data["received_at"] = inbound.received_at.isoformat()
-    return json.dumps({"inbound": data, "replied": replied}, ensure_ascii=False)
+    return json.dumps({"inbound": data, "replied": replied, "dedup": dedup_key}, ensure_ascii=False)
 
 
-def _decode(raw: str) -> tuple[Inbound, str]:
+def _decode(raw: str) -> tuple[Inbound, str, str]:
     entry = json.loads(raw)
     data = entry["inbound"]
     data["received_at"] = datetime.fromisoformat(data["received_at"])
-    return Inbound(**data), entry["replied"]
+    return Inbound(**data), entry["replied"], entry.get("dedup", "")
 
 
 class Spool:
@@ -102,7 +110,7 @@ class Spool:
         self._give_back = redis.register_script(_GIVE_BACK)
 
     async def hold(self, inbound: Inbound, replied: str) -> None:
-        await self._redis.rpush(KEY, _encode(inbound, replied))
+        await self._redis.rpush(KEY, encode(inbound, replied))
 
     async def size(self) -> int:
         """Entries waiting for a drainer (not those being worked on)."""
@@ -123,17 +131,17 @@ class Spool:
     async def working_on(self, taken: Taken) -> AsyncIterator[None]:
         """Renew the entry's lease while its turn runs, however long that takes (a resident's lock,
         a slow API): only a drainer that died lets it lapse."""
-        keeper = asyncio.create_task(self._keep(taken.ticket), name="spool-lease")
+        keeper = asyncio.create_task(self._keep(taken.ticket, taken.lease or self._lease), name="spool-lease")
         try:
             yield
         finally:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
 
-    async def _keep(self, ticket: str) -> None:
+    async def _keep(self, ticket: str, lease: float) -> None:
         while True:
-            await asyncio.sleep(self._lease / 3)
-            await self._renew(keys=[LEASES], args=[ticket, int(self._lease * 1000)])
+            await asyncio.sleep(lease / 3)
+            await self._renew(keys=[LEASES], args=[ticket, int(lease * 1000)])
 
     async def done(self, taken: Taken) -> None:
         """Written and its turn run: the entry leaves Redis."""

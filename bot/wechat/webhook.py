@@ -16,7 +16,7 @@ from bot import metrics
 from bot.appkeys import CONFIG, CRISIS_WITHOUT_REDIS, CRYPTO, SERVICES
 from bot.degraded import answer_without_redis
 from bot.redis_conn import PATIENCE, REDIS_DOWN
-from bot.turn import turn_with_deadline
+from bot.turn import keep_retried, turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies
 from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
@@ -107,18 +107,19 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
     services = request.app[SERVICES]
     key = dedup_key(inbound)
     async with asyncio.timeout(PATIENCE):  # TimeoutError is an OSError: a hung Redis is a down one
-        claim = await services.dedup.claim(key)
-    if not claim.first and claim.answer is None:
-        async with asyncio.timeout(services.config.reply_deadline + PATIENCE):
-            claim = await services.dedup.wait_answer(key, services.config.reply_deadline)
-        if claim.first:
-            log.warning("retry took over a lapsed claim; its worker stopped mid-turn")
+        claim = await services.dedup.claim(key, inbound)
     if not claim.first:
         metrics.DEDUP_HITS.inc()
-        return claim.answer or SUCCESS, "retry"
+        answer = claim.answer
+        if answer is None:  # the first try is unanswered: keep the message, then wait for its answer
+            await keep_retried(services, inbound)
+            async with asyncio.timeout(services.config.reply_deadline + PATIENCE):
+                answer = await services.dedup.wait_answer(key, services.config.reply_deadline)
+        # `success` only for a message that is written (or held in flight) and whose turn is in hand
+        return answer or SUCCESS, "retry"
 
     try:
-        reply = await turn_with_deadline(services, inbound)
+        reply = await turn_with_deadline(services, inbound, claim.in_flight)
     except REDIS_DOWN:
         raise
     except Exception:

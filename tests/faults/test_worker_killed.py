@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.redis_conn import connect_redis
+from bot.models import Resident
 from handoff.models import Case
 from handoff.queue import CaseQueue
 from tests.conftest import make_config, needs_real_db
@@ -76,6 +77,49 @@ async def test_retry_after_a_worker_killed_mid_turn_is_answered_by_the_survivor(
     sent = [m for m in mock_wechat.state.sent if m["touser"] == "o-killed-turn"]
     assert answer is not None and (answer.text or sent), "the survivor never answered the retried message"
     assert await inbound_rows(engine, msg_id) == 1
+    assert duplicate_pushes(mock_wechat.state) == []
+
+
+@needs_real_db
+@pytest.mark.parametrize("gap", [0.0, 5.0], ids=["retry-at-once", "retries-5s-apart"])
+async def test_messages_in_flight_on_a_killed_worker_are_each_written_and_answered(pair, mock_wechat, gap):
+    """Six residents' first tries are mid-turn on A (each held behind its resident's lock) when A is
+    killed; the platform retries each on B at once or 5 s later. Whatever B answers, every message
+    is written once and its turn runs (its reply goes out through the API), the crisis reaches the
+    queue, and nothing is sent twice: no retry's `success` stands for a message nobody kept."""
+    (a, _b), platform, redis, engine = pair
+    platform.gap = gap
+    people = [f"o-inflight-{n}" for n in range(6)]
+    texts = {openid: ("菜单" if n else CRISIS) for n, openid in enumerate(people)}
+    ids = {openid: str(next(_ids)) for openid in people}
+    held = [redis.lock(f"xz:lock:resident:{openid}", timeout=60) for openid in people]
+    for lock in held:
+        assert await lock.acquire()
+    xmls = {openid: text_xml(openid, texts[openid], int(ids[openid])) for openid in people}
+    firsts = [asyncio.create_task(platform.try_once(xmls[openid], 0)) for openid in people]
+
+    async def all_claimed():
+        return all([await redis.exists(f"xz:dedup:m:{openid}:{ids[openid]}") for openid in people])
+
+    assert await wait_until(all_claimed, timeout=10, every=0.02), "worker A never took every message"
+    await kill(a)
+    for lock in held:
+        await lock.release()
+    assert await asyncio.gather(*firsts) == [None] * len(people)  # the platform saw A's connections drop
+
+    answers = await asyncio.gather(*(platform.deliver(xmls[o], ids[o], retries_only=True) for o in people))
+    assert all(answer is not None for answer in answers), "the platform gave up on a message"
+
+    async def every_turn_ran():
+        return all(mock_wechat.state.sent_to(openid) or answer.text for openid, answer in zip(people, answers))
+
+    assert await wait_until(every_turn_ran, timeout=25), "a message was answered but its turn never ran"
+    for openid in people:
+        assert await inbound_rows(engine, ids[openid]) == 1, f"{openid}'s message is not in the transcript once"
+    async with engine.connect() as conn:
+        crisis_case = await conn.scalar(select(Case.id).join(Resident, Resident.id == Case.resident_id)
+                                        .where(Resident.openid == people[0]))
+    assert crisis_case is not None, "the crisis in flight never became a case"
     assert duplicate_pushes(mock_wechat.state) == []
 
 
