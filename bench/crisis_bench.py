@@ -14,7 +14,7 @@ from pathlib import Path
 
 from knowledge.crisis import Detector
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "crisis"
+CORPUS = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "crisis" / "corpus"
 SHORT = ["你好", "在吗", "好的谢谢", "明天几点开始？", "哈哈哈笑死我了", "我想预约心理咨询", "ok thanks", "今天好累啊",
          "周末的讲座在哪里报名", "孩子不爱写作业怎么办", "我最近睡不好", "what time do you open?"]
 LONG_PARTS = ["今天上班又被领导骂了", "中午的外卖也不好吃", "下午开会开到六点", "回家的路上堵车堵了一个小时",
@@ -24,7 +24,7 @@ LONG_PARTS = ["今天上班又被领导骂了", "中午的外卖也不好吃", "
 
 def _messages(rng: random.Random) -> dict[str, list[str]]:
     corpus = []
-    for path in sorted(CORPUS.glob("corpus*.jsonl")):
+    for path in sorted(CORPUS.glob("*.jsonl")):
         corpus += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     longs = ["。".join(rng.choices(LONG_PARTS, k=rng.randint(5, 12))) + "。" for _ in range(200)]
     return {"short chat": SHORT * 40, "long (5-12 sentences)": longs, "corpus": corpus}

@@ -9,6 +9,7 @@ import sys
 
 from bot.config import ConfigError
 from bot.modules import import_present
+from knowledge.content import DataFileError
 
 COMMAND_MODULES = (
     "bot.commands.serve",
@@ -21,6 +22,7 @@ COMMAND_MODULES = (
     "knowledge.crisis.cli",
     "handoff.cli",
     "handoff.review.cli",
+    "handoff.review.labels",
     "scheduler.cli",
 )
 
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"xinzhan: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DataFileError as exc:
+        print(f"xinzhan: data file error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -20,7 +20,12 @@ AUDIENCES = frozenset({"students", "elderly", "new_parents", "community_correcti
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class ContentError(Exception):
+class DataFileError(Exception):
+    """A shipped data file (content, lexicon, model) is missing or wrong; the message names it.
+    The service stops at start with that one line rather than run without it."""
+
+
+class ContentError(DataFileError):
     """A content file is wrong; the message is `path:line: problem` so an editor can jump there."""
 
     def __init__(self, path: str | Path, line: int, problem: str) -> None:

@@ -11,16 +11,19 @@ over text that the caller has already normalised, so a model trained there reads
 from __future__ import annotations
 
 import math
-from collections import Counter
+import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.content import DataFileError
+
 FORMAT = 1
 
 
-class ModelFileError(Exception):
+class ModelFileError(DataFileError):
     """The model file is missing or unreadable; the message names it."""
 
 
@@ -34,28 +37,39 @@ class NgramModel:
     ngram_range: tuple[int, int]
     max_chars: int  # longer text is read in pieces of this size by the caller
 
-    def grams(self, text: str) -> Counter[str]:
+    def grams(self, text: str) -> list[str]:
         low, high = self.ngram_range
-        n = len(text)
-        return Counter(text[i:i + k] for k in range(low, high + 1) for i in range(n - k + 1))
+        return [text[i:i + k] for k in range(low, high + 1) for i in range(len(text) - k + 1)]
+
+    @cached_property
+    def names(self) -> list[str]:
+        """Feature index -> n-gram, for naming evidence."""
+        names = [""] * len(self.vocabulary)
+        for gram, j in self.vocabulary.items():
+            names[j] = gram
+        return names
 
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        index = self.vocabulary
-        rows, values = [], []
-        for gram, count in self.grams(text[:self.max_chars]).items():
-            j = index.get(gram)
+        """The message's TF-IDF row as (feature indices, weights): sublinear counts, L2-normalised."""
+        counts: dict[int, int] = {}
+        for j in map(self.vocabulary.get, self.grams(text[:self.max_chars])):
             if j is not None:
-                rows.append(j)
-                values.append(1.0 + math.log(count))
-        if not rows:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        rows_a = np.fromiter(rows, dtype=np.int64, count=len(rows))
-        weights = np.fromiter(values, dtype=np.float64, count=len(values)) * self.idf[rows_a]
-        return rows_a, weights / np.linalg.norm(weights)
+        rows = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        counts_a = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        weights = (1.0 + np.log(counts_a)) * self.idf[rows]
+        return rows, weights / math.sqrt(weights @ weights)
+
+    @cached_property
+    def _by_feature(self) -> np.ndarray:
+        """The weights feature-major, so a message's few features are read as contiguous rows."""
+        return np.ascontiguousarray(self.coef.T)
 
     def scores(self, text: str) -> np.ndarray:
         rows, weights = self._vector(text)
-        return self.coef[:, rows] @ weights + self.intercept
+        return weights @ self._by_feature[rows] + self.intercept
 
     def proba(self, text: str) -> np.ndarray:
         """Probability of each class, in the order of `classes`."""
@@ -73,9 +87,15 @@ class NgramModel:
             return []
         coef = self.coef if len(self.classes) > 2 else np.vstack([-self.coef, self.coef])
         push = (coef[toward][:, rows].sum(0) - coef[:, rows].mean(0)) * weights
-        names = {j: g for g, j in self.vocabulary.items() if j in set(rows.tolist())}
-        order = np.argsort(-push)
-        return [names[int(rows[i])] for i in order[:k] if push[i] > 0 and len(names[int(rows[i])].strip()) > 1]
+        names = self.names
+        picked = []
+        for i in np.argsort(-push):
+            gram = names[int(rows[i])]
+            if push[i] <= 0 or len(picked) == k:
+                break
+            if len(gram.strip()) > 1 and not any(gram in other for other in picked):
+                picked.append(gram)
+        return picked
 
     def save(self, path: Path) -> None:
         grams = sorted(self.vocabulary, key=self.vocabulary.get)
@@ -97,7 +117,7 @@ class NgramModel:
                             ngram_range=tuple(int(x) for x in data["ngram_range"]), max_chars=int(data["max_chars"]))
         except ModelFileError:
             raise
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelFileError(f"{path}: cannot read the model ({type(exc).__name__}: {exc}); "
                                  "rebuild it with its train command") from None
         if model.coef.shape[1] != len(grams) or model.idf.shape != (len(grams),):

@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.app import create_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from bot.malloc import return_freed_memory
+from knowledge.content import DataFileError
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,13 @@ def serve_one(config: Config, serving=None) -> None:
     hook exactly then, with the startup banner we do not print."""
     setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
     return_freed_memory()
-    web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
-                print=(lambda _banner: serving.set()) if serving is not None else None,
-                shutdown_timeout=15, access_log=None)
+    try:
+        web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
+                    print=(lambda _banner: serving.set()) if serving is not None else None,
+                    shutdown_timeout=15, access_log=None)
+    except DataFileError as exc:  # a worker process: one line, then the supervisor stops the rest
+        print(f"xinzhan: data file error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
 
 
 def serve(config: Config) -> int:

@@ -1,7 +1,8 @@
-"""Crisis detection: a deterministic, explainable reading of risk in one message.
+"""Crisis detection: an explainable rule engine and a learned model, read together.
 
-The lexicon is data (knowledge/data/crisis/*.yaml); this package folds text, matches it and
-applies the rules. Callers use `Detector.load()` once and `detector.scan(text, context_level)`.
+The lexicon is data (knowledge/data/crisis/*.yaml), the model is data too (knowledge/data/crisis/
+model/, rebuilt from the corpus by `xinzhan crisis-train`). Callers use `Detector.load()` once and
+`detector.scan(text, context_level, recent)`.
 """
 from .detector import Detector
 from .levels import Risk, RiskLevel

@@ -26,6 +26,7 @@ class Risk:
     level: RiskLevel = RiskLevel.NONE
     matched: tuple[str, ...] = ()
     reason: str = ""
+    ask: bool = False  # uncertain: ask the resident directly rather than guess (level 0-1 only)
 
     @property
     def crisis(self) -> bool:
@@ -37,4 +38,5 @@ class Risk:
             "level": int(self.level),
             "matched": list(self.matched),
             "reason": self.reason,
+            "ask": self.ask,
         }

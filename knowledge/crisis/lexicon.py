@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.content import DataFileError
+
 from .index import PatternIndex, Term
 from .normalize import to_simplified
 
@@ -29,7 +31,7 @@ _FIELDS = {
 }
 
 
-class LexiconError(ValueError):
+class LexiconError(DataFileError, ValueError):
     """A lexicon file is wrong; the message names the file and line to fix."""
 
 

@@ -1,21 +1,23 @@
-"""Named behaviours of the detector, one rule each, through the public API."""
+"""Named behaviours of the rule engine, one rule each (the learned model beside it: test_model.py)."""
 import dataclasses
 
 import pytest
 
-from knowledge.crisis import Detector, Risk, RiskLevel
+from knowledge.crisis import Risk, RiskLevel
+from knowledge.crisis.rules import RuleEngine
 
 
 @pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector.load()
+def detector() -> RuleEngine:
+    return RuleEngine.load()
 
 
 def test_risk_is_frozen_and_serialises_to_the_documented_keys(detector):
     risk = detector.scan("我攒了好多安眠药")
     with pytest.raises(dataclasses.FrozenInstanceError):
         risk.level = RiskLevel.NONE
-    assert risk.to_json() == {"crisis": True, "level": 4, "matched": list(risk.matched), "reason": risk.reason}
+    assert risk.to_json() == {"crisis": True, "level": 4, "matched": list(risk.matched), "reason": risk.reason,
+                              "ask": False}
 
 
 def test_empty_message_reads_none(detector):

@@ -1,0 +1,111 @@
+"""The learned reading: a character n-gram model trained on a corpus written by many authors.
+
+Rules fit the wording they were written from; the model carries what many independent authors wrote
+to wording none of them used. It gives the probability that a message is at level >= 2, >= 3 and
+>= 4; thresholds chosen on batches held back from training turn those into a level, and a band just
+below the level-2 threshold is "uncertain": there the bot asks rather than guesses.
+
+A long message (more than LONG sentences) is read whole and in windows of two sentences, keeping
+the highest risk, so one risky sentence among many ordinary ones is not averaged away; shorter ones
+are read whole (windows there raised false alarms more than recall, measured across authors). The
+work is bounded by a character budget, so a huge message costs no more than a long one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.ngram_model import ModelFileError, NgramModel
+
+from .normalize import fold, sentences
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "crisis" / "model"
+WEIGHTS, CALIBRATION = "weights.npz", "calibration.json"
+WINDOW = 2  # sentences per window
+START, END = "\x02", "\x03"  # mark a piece's edges, so "the whole message is just 好了" is a feature
+LONG = 4  # sentences; a message with more is also read in windows
+BUDGET = 4000  # characters read in windows, beyond the whole message's first max_chars
+
+
+def marked(text: str) -> str:
+    return f"{START}{text}{END}"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """P(level >= k) at or above `at_least[k]` reads as level k; P(>=2) in [ask, at_least[2]) asks."""
+
+    at_least: dict[int, float]
+    ask: float
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Calibration":
+        return cls({int(k): float(v) for k, v in data["at_least"].items()}, float(data["ask"]))
+
+    def to_json(self) -> dict:
+        return {"at_least": {str(k): v for k, v in sorted(self.at_least.items())}, "ask": self.ask}
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    level: int
+    ask: bool
+    at_least: tuple[float, float, float]  # P(>=2), P(>=3), P(>=4) of the riskiest piece
+    evidence: tuple[str, ...]
+
+
+class CrisisModel:
+    def __init__(self, model: NgramModel, calibration: Calibration) -> None:
+        if model.classes != ("0", "1", "2", "3", "4"):
+            raise ModelFileError(f"crisis model classes are {model.classes}, expected levels 0-4")
+        self._model = model
+        self.calibration = calibration
+
+    @classmethod
+    def load(cls, directory: Path = MODEL_DIR) -> "CrisisModel":
+        path = Path(directory) / CALIBRATION
+        try:
+            calibration = Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelFileError(f"{path}: cannot read the calibration ({type(exc).__name__}); "
+                                 "rebuild it with `xinzhan crisis-train`") from None
+        return cls(NgramModel.load(Path(directory) / WEIGHTS), calibration)
+
+    def at_least(self, text: str) -> np.ndarray:
+        """P(level >= 2, 3, 4) for one piece of normalised text."""
+        p = self._model.proba(marked(text))
+        return np.array([p[2:].sum(), p[3:].sum(), p[4]])
+
+    def pieces(self, text: str) -> list[str]:
+        """The message whole, then (when long) its two-sentence windows, within the character budget."""
+        parts = sentences(fold(text))
+        whole = " ".join(parts)
+        if len(parts) <= LONG:
+            return [whole]
+        windows, spent = [], 0
+        for i in range(len(parts) - 1):
+            window = " ".join(parts[i:i + WINDOW])
+            spent += len(window)
+            if spent > BUDGET:
+                break
+            windows.append(window)
+        return [whole, *windows]
+
+    def read(self, text: str) -> ModelReading:
+        best, best_piece = np.zeros(3), ""
+        for piece in self.pieces(text):
+            if not piece:
+                continue
+            p = self.at_least(piece)
+            if p[0] > best[0] or (p[0] == best[0] and p[1] > best[1]):
+                best, best_piece = np.maximum(best, p), piece
+            else:
+                best = np.maximum(best, p)
+        level = max((k for k in (2, 3, 4) if float(best[k - 2]) >= self.calibration.at_least[k]), default=0)
+        ask = bool(level == 0 and best[0] >= self.calibration.ask)
+        evidence = tuple(g.strip(START + END) for g in self._model.strongest(marked(best_piece), [2, 3, 4])
+                         ) if (level or ask) else ()
+        return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), evidence)
