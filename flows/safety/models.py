@@ -13,10 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base, utcnow
 from bot.models import BigId
 
-# What the service did: nothing beyond noting it (level 1), asked the safety-check questions,
+# What the service did: nothing beyond noting it (level 1), asked whether they think of ending their
+# life (the uncertain band), asked the safety-check questions,
 # started a priority handoff (level 3), handed off and alerted the supervisor (level 4), or left
 # it to the counsellor of an already open case (whose level the reading raised if higher).
-ACTIONS = ("none", "safety_check", "priority_handoff", "supervisor_alerted", "open_case")
+ACTIONS = ("none", "asked", "safety_check", "priority_handoff", "supervisor_alerted", "open_case")
 
 
 class CrisisDetection(Base):

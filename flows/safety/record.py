@@ -108,6 +108,36 @@ async def mark_false_alarm(services: Services, *, staff_id: int, detection_id: i
     return done.rowcount
 
 
+MISSED = "staff:missed"  # the source of a detection a staff member added: the bot read too low
+MISSED_LEVELS = (2, 3, 4)
+
+
+class NotAResidentMessage(ValueError):
+    """Only what a resident wrote can be marked as a message the bot missed."""
+
+
+async def mark_missed(services: Services, *, staff_id: int, message_id: int, level: int) -> int:
+    """Record that the bot read a resident's message too low, at the level a counsellor gives it:
+    a detection of source `staff:missed`, exported with `xinzhan crisis-export-labels` so a city can
+    retrain on its own residents' wording. Marking it again changes the level; returns the row's id."""
+    if level not in MISSED_LEVELS:
+        raise ValueError(f"level must be one of {MISSED_LEVELS}")
+    async with services.db.begin() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.direction != "in" or message.sender != "resident":
+            raise NotAResidentMessage(f"message {message_id} is not one a resident wrote")
+        row = await session.scalar(select(CrisisDetection).where(
+            CrisisDetection.message_id == message_id, CrisisDetection.source == MISSED))
+        if row is None:
+            row = CrisisDetection(resident_id=message.resident_id, conversation_id=message.conversation_id,
+                                  message_id=message_id, source=MISSED, matched=[], action="none",
+                                  reason="工作人员标注：机器人漏判", false_alarm=False, created_at=utcnow())
+            session.add(row)
+        row.level, row.marked_by, row.marked_at = int(level), staff_id, utcnow()
+        await session.flush()
+        return row.id
+
+
 def _value(row: CrisisDetection, text: str) -> Detection:
     return Detection(row.id, row.created_at, row.source, row.level, row.screened_level, tuple(row.matched or ()),
                      row.reason, row.action, row.case_id, row.conversation_id, row.message_id, text,
