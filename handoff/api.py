@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from bot.appkeys import SERVICES
 from bot.auth import Staff, current_user, require_role
 from bot.db import utcnow
-from bot.models import StaffUser
+from bot.models import Message, StaffUser
 from bot.values import Reply
-from flows.safety import mark_false_alarm
+from flows.safety import NotAResidentMessage, mark_false_alarm, mark_missed
 from handoff import cases, content, events, record
 from handoff.models import Callback, Case
 from handoff.presence import Presence
@@ -151,6 +151,25 @@ async def add_note(request: web.Request) -> web.Response:
 
 
 @require_role(*STAFF)
+async def missed(request: web.Request) -> web.Response:
+    """"The bot missed this" on a resident message of the case, read too low, at the level given (2-4)."""
+    services, user = request.app[SERVICES], await current_user(request)
+    case = await _existing_case(request) if user.has("supervisor") else await _held_case(request, user)
+    level = (await _body(request)).get("level")
+    async with services.db() as session:
+        message = await session.get(Message, int(request.match_info["message_id"]))
+    if message is None or message.resident_id != case.resident_id:
+        return _error(404, "这条消息不属于这个个案的来访者")
+    if level not in (2, 3, 4):
+        return _error(400, "请选择风险等级 2、3 或 4")
+    try:
+        detection_id = await mark_missed(services, staff_id=user.id, message_id=message.id, level=level)
+    except NotAResidentMessage:
+        return _error(400, "只能标注来访者发来的消息")
+    return web.json_response({"detection_id": detection_id})
+
+
+@require_role(*STAFF)
 async def transfer(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = await current_user(request)
@@ -259,6 +278,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get(r"/console/api/cases/{case_id:\d+}", case_detail)
     app.router.add_post(r"/console/api/cases/{case_id:\d+}/messages", send_message)
     app.router.add_post(r"/console/api/cases/{case_id:\d+}/notes", add_note)
+    app.router.add_post(r"/console/api/cases/{case_id:\d+}/messages/{message_id:\d+}/missed", missed)
     app.router.add_post(r"/console/api/cases/{case_id:\d+}/transfer", transfer)
     app.router.add_post(r"/console/api/cases/{case_id:\d+}/requeue", give_back)
     app.router.add_post(r"/console/api/cases/{case_id:\d+}/close", close)

@@ -73,8 +73,22 @@ function addMessage(m) {
   $('msgs').append(el('div', {class: 'msg ' + (m.direction === 'in' || m.sender === 'resident' ? 'in' : 'out') + (m.sender === 'bot' ? ' bot' : '') + (failed ? ' failed' : '')},
     el('div', {class: 'who'}, who + ' · ' + clock(m.at)),
     m.sender === 'resident' ? highlight(text, evidence) : text,
-    failed ? el('div', {class: 'error'}, '未送达：' + (m.error || '发送失败')) : null));
+    failed ? el('div', {class: 'error'}, '未送达：' + (m.error || '发送失败')) : null,
+    m.sender === 'resident' && m.id && state.open ? missedControl(m.id) : null));
   $('msgs').scrollTop = $('msgs').scrollHeight;
+}
+
+function missedControl(messageId) {
+  // "The bot missed this": the counsellor's level becomes a label the city can retrain on.
+  const pick = el('select', {class: 'missed', title: '机器人漏判了这条消息的风险'},
+    el('option', {value: ''}, '漏判？'), ...[2, 3, 4].map(l => el('option', {value: String(l)}, '应为 L' + l + ' ' + (LEVEL_NAMES[l] || ''))));
+  pick.onchange = async () => {
+    if (!pick.value) return;
+    const caseId = state.open.case.id;
+    const r = await api('/console/api/cases/' + caseId + '/messages/' + messageId + '/missed', {level: Number(pick.value)});
+    pick.replaceWith(el('span', {class: 'muted'}, r && r.detection_id ? '已标注漏判 L' + pick.value : '标注失败'));
+  };
+  return pick;
 }
 
 function renderRecord(r) {
