@@ -19,7 +19,8 @@ from handoff.review.models import AuditEntry
 
 PASSWORD = "review-password-1"
 ROLES = {
-    "coun": ("counsellor",), "coun2": ("counsellor",), "sup": ("supervisor",), "adm": ("admin",),
+    "coun": ("counsellor",), "coun2": ("counsellor",), "coun3": ("counsellor",), "sup": ("supervisor",),
+    "adm": ("admin",),
     "rev": ("reviewer",), "admrev": ("admin", "reviewer"),
 }
 
