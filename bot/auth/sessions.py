@@ -54,29 +54,3 @@ class SessionStore:
 
     async def drop(self, sid: str) -> None:
         await self._redis.delete(self._key(sid))
-
-
-class LoginThrottle:
-    """Refuse further attempts after repeated failures for one username or one address."""
-
-    def __init__(self, redis: aioredis.Redis, limit: int = 5, window: int = 900) -> None:
-        self._redis = redis
-        self._limit = limit
-        self._window = window
-
-    def _keys(self, username: str, address: str) -> list[str]:
-        return [f"xz:loginfail:user:{username.lower()}", f"xz:loginfail:addr:{address}"]
-
-    async def blocked(self, username: str, address: str) -> bool:
-        counts = await self._redis.mget(self._keys(username, address))
-        return any(int(c or 0) >= self._limit for c in counts)
-
-    async def failed(self, username: str, address: str) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in self._keys(username, address):
-                pipe.incr(key)
-                pipe.expire(key, self._window)
-            await pipe.execute()
-
-    async def succeeded(self, username: str, address: str) -> None:
-        await self._redis.delete(self._keys(username, address)[0])

@@ -2,6 +2,7 @@
 and the demo's seeded staff accounts."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
@@ -11,8 +12,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
+from bot.client_address import client_address
 from bot.auth import COOKIE, SESSIONS, current_session, current_user, login_redirect
-from bot.auth.sessions import IDLE_SECONDS, LoginThrottle, SessionStore
+from bot.auth.sessions import IDLE_SECONDS, SessionStore
+from bot.auth.throttle import LoginThrottle
 from bot.auth.users import ROLES, add_user, authenticate
 
 STAFF_AREAS = ("/console", "/admin", "/review")
@@ -54,10 +57,12 @@ async def login(request: web.Request) -> web.Response:
             or not form.get("_csrf"):
         return await login_page(request, "页面已过期，请重新登录。", 403)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    address = request.remote or "-"
+    address = client_address(request) or "-"
     throttle = request.app[THROTTLE]
-    if await throttle.blocked(username, address):
+    blocked, delay = await throttle.check(username, address)
+    if blocked:
         return await login_page(request, "尝试次数过多，请15分钟后再试。", 429)
+    await asyncio.sleep(delay)  # an account guessed at from many addresses: slower, never locked
     user = await authenticate(request.app[SERVICES].db, username, password)
     if user is None:
         await throttle.failed(username, address)
