@@ -62,6 +62,9 @@ async def import_tags(request: web.Request) -> web.Response:
     return await tags_page.__wrapped__(request, result=result)
 
 
+MAX_CAPACITY = 100_000  # beyond the column's range a save would fail in the database, not the form
+
+
 def _local_input(at: datetime) -> str:
     aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
@@ -95,8 +98,8 @@ def _event_from(form, event) -> None:
     except (TypeError, ValueError):
         raise web.HTTPBadRequest(text="开始、结束时间和名额需填写完整") from None
     event.cancelled = form.get("cancelled") == "on"
-    if not event.title_zh or event.ends_at <= event.starts_at or event.capacity < 1:
-        raise web.HTTPBadRequest(text="活动需有名称、结束晚于开始、名额至少为1")
+    if not event.title_zh or event.ends_at <= event.starts_at or not 1 <= event.capacity <= MAX_CAPACITY:
+        raise web.HTTPBadRequest(text=f"活动需有名称、结束晚于开始、名额为 1-{MAX_CAPACITY}")
 
 
 @admin
