@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.auth import require_role
 from bot.models import Resident
+from bot.spreadsheet import safe_row
 from knowledge.stations import LOCAL_TZ
 from scheduler import content, tags
 from scheduler.dashboard import dashboard
@@ -162,7 +163,7 @@ async def event_csv(request: web.Request) -> web.Response:
     writer.writerow(["openid", "name", "status", "registered_at", "attended_at"])
     for registration, openid, name in rows:
         attended = _local_input(registration.attended_at) if registration.attended_at else ""
-        writer.writerow([openid, name, registration.status, _local_input(registration.created_at), attended])
+        writer.writerow(safe_row([openid, name, registration.status, _local_input(registration.created_at), attended]))
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.csv"'})
 
