@@ -29,6 +29,12 @@ def _trusted(address, proxies: tuple[Network, ...]) -> bool:
     return any(address in network for network in proxies)
 
 
+def from_trusted_proxy(request: web.Request) -> bool:
+    """The peer is one of our proxies, so what it adds to the request (X-Forwarded-*) is believed."""
+    peer = _address(request.remote or "")
+    return peer is not None and _trusted(peer, request.config_dict[CONFIG].trusted_proxies)
+
+
 def client_address(request: web.Request) -> str:
     """The client's address as the nearest untrusted hop saw it; '' when the peer has none."""
     proxies = request.config_dict[CONFIG].trusted_proxies
