@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from aiohttp import web
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,6 @@ class LoginThrottle:
 
     async def succeeded(self, username: str, address: str) -> None:
         await self._redis.delete(*self._keys(username, address))
+
+
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)

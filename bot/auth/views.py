@@ -13,15 +13,14 @@ from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
 from bot.client_address import client_address
-from bot.auth import COOKIE, SESSIONS, current_session, current_user, login_redirect
+from bot.auth import COOKIE, SESSIONS, account, current_session, current_user, login_redirect
 from bot.auth.sessions import IDLE_SECONDS, SessionStore
-from bot.auth.throttle import LoginThrottle
-from bot.auth.users import ROLES, add_user, authenticate
+from bot.auth.throttle import THROTTLE, LoginThrottle
+from bot.auth.users import ROLES, add_user, authenticate, normalise_username
 
 STAFF_AREAS = ("/console", "/admin", "/review")
 LOGIN_CSRF_COOKIE = "xz_login_csrf"
 HOME_BY_ROLE = (("counsellor", "/console"), ("supervisor", "/console"), ("admin", "/admin"), ("reviewer", "/review"))
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 
 @web.middleware
@@ -56,7 +55,7 @@ async def login(request: web.Request) -> web.Response:
                                request.cookies.get(LOGIN_CSRF_COOKIE, "").encode("utf-8", "surrogatepass")) \
             or not form.get("_csrf"):
         return await login_page(request, "页面已过期，请重新登录。", 403)
-    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    username, password = normalise_username(str(form.get("username", ""))), str(form.get("password", ""))
     address = client_address(request) or "-"
     throttle = request.app[THROTTLE]
     blocked, delay = await throttle.check(username, address)
@@ -71,7 +70,7 @@ async def login(request: web.Request) -> web.Response:
     old = await current_session(request)
     if old is not None:
         await request.app[SESSIONS].drop(old.sid)  # a new session id at every login (no fixation)
-    session = await request.app[SESSIONS].create(user.id)
+    session = await request.app[SESSIONS].create(user.id, user.credential)
     response = web.HTTPFound(_safe_next(str(form.get("next", ""))) or _home(user))
     response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Lax", max_age=IDLE_SECONDS,
                         secure=request.app[CONFIG].cookie_secure)
@@ -80,11 +79,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Ends this session, or with `everywhere` set every session of its owner (the account page)."""
     session = await current_session(request)
     if session is not None:
         form = await request.post()
         if not hmac.compare_digest(str(form.get("_csrf", "")).encode("utf-8", "surrogatepass"), session.csrf.encode()):
             raise web.HTTPForbidden(text="CSRF token missing or wrong")
+        if form.get("everywhere"):
+            await request.app[SESSIONS].drop_all(session.user_id)
         await request.app[SESSIONS].drop(session.sid)
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE)
@@ -104,6 +106,7 @@ def setup_app(app: web.Application) -> None:
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
+    account.setup_routes(app)
 
 
 async def seed_demo(app: web.Application) -> None:
