@@ -11,7 +11,7 @@ a case owns the bot turns that led up to it, its chat, and what followed until t
   live too, whichever conversation it fell in (a conversation restarts after a long silence).
 - supervisors: every other message, with a case or without;
 - reviewers: the messages of closed cases;
-- counsellors: the messages of closed cases they held;
+- counsellors: the messages of closed cases that were theirs when closed (a transfer hands them on);
 - admins: none (unless they also hold one of the roles above).
 """
 from __future__ import annotations
