@@ -97,7 +97,7 @@ async def probe(base: str, samples: int, gap: float) -> list[float]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:  # cookies on an IP
         csrf = await login(session, base)
         headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
-        ws = await session.ws_connect(base + "/console/ws")
+        ws = await session.ws_connect(base + "/console/ws", origin=base)  # the console checks Origin
         await wait_for(ws, lambda e: e["type"] == "hello")
         params, body = signed_text(PROBE, "人工")
         await session.post(base + "/wechat", params=params, data=body)

@@ -1,11 +1,12 @@
 """Transcript search over 1,000,000 generated messages on PostgreSQL: p50 of the common searches,
 with the plan each one gets (which index, or a sequential scan).
 
-    .venv/bin/python bench/search_bench.py [--messages 1000000] [--runs 7] [--compare-trgm]
+    .venv/bin/python bench/search_bench.py [--messages 1000000] [--runs 7] [--compare-trgm] [--role reviewer]
 
 Uses XZ_BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_search_bench),
 drops and recreates that database, applies the migrations, fills it with generate_series, then
-times the queries review's search really builds (handoff/review/search.py), as a supervisor.
+times the queries review's search really builds (handoff/review/search.py), as a supervisor (or
+`--role`: access is decided per message from its conversation's cases, handoff/review/access.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from bot.migrate import upgrade
 from handoff.review.search import Filters, build_query
 
 URL = os.environ.get("XZ_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_search_bench")
-SUPERVISOR = Staff(1, "bench", "bench", frozenset({"supervisor"}), 3)
+ROLE = "supervisor"
 PHRASES = [
     "我最近一直失眠", "晚上睡不着觉", "今天心情还可以", "工作压力很大", "不知道怎么办", "和家人吵架了", "孩子不愿意上学",
     "我感觉很孤独", "谢谢你们的帮助", "请问附近有心理咨询站吗", "最近总是焦虑", "心跳很快", "想找人聊聊天", "考试没考好",
@@ -87,8 +88,8 @@ def generate(conn: psycopg.Connection, messages: int) -> None:
 
 
 def compiled(f: Filters) -> tuple[str, dict]:
-    query = build_query(SUPERVISOR, f, "postgresql")
-    c = query.compile(dialect=postgresql.psycopg.dialect())
+    query = build_query(Staff(1, "bench", "bench", frozenset({ROLE}), 3), f, "postgresql")
+    c = query.compile(dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True})
     return str(c), c.params
 
 
@@ -121,8 +122,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--compare-trgm", action="store_true", help="also time ILIKE on a pg_trgm GIN index")
     parser.add_argument("--reuse", action="store_true", help="keep the database a previous run generated")
+    parser.add_argument("--role", default="supervisor", choices=("supervisor", "reviewer", "counsellor"))
     args = parser.parse_args()
-    print(f"database {URL.rsplit('@', 1)[-1]}: {args.messages:,} messages", flush=True)
+    global ROLE
+    ROLE = args.role
+    print(f"database {URL.rsplit('@', 1)[-1]}: {args.messages:,} messages, as a {ROLE}", flush=True)
     if not args.reuse:
         recreate(URL)
         upgrade(URL)

@@ -9,11 +9,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 REAL_WECHAT_API = "https://api.weixin.qq.com"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = "127.0.0.1,::1"
 
 
 class ConfigError(Exception):
@@ -40,6 +43,8 @@ class Config:
     secret_key: str = ""  # signs sessions, CSRF tokens and links sent to residents
     metrics_token: str = ""  # empty = /metrics only for private addresses; else a bearer token for it
     simulator: bool = False  # /simulator speaks as any resident: the demo and tests only
+    # Proxies whose X-Forwarded-For is believed (bot/client_address.py); anyone else's is ignored.
+    trusted_proxies: tuple[Network, ...] = field(default_factory=lambda: _networks("XZ_TRUSTED_PROXIES", LOOPBACK))
 
     @property
     def encrypted(self) -> bool:
@@ -89,6 +94,16 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
     return value
 
 
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    """Addresses and networks, comma-separated. A network with host bits set (10.0.0.1/8) is
+    refused, not widened: it is more likely a typo than a wish to trust all of 10/8."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be addresses or networks separated by commas, like 127.0.0.1,10.0.0.0/24; "
+                          f"got {raw!r}") from None
+
+
 def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment; `defaults` fills unset variables (the demo)."""
     merged = dict(defaults or {})
@@ -111,6 +126,7 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         secret_key=_secret_key(merged),
         metrics_token=merged.get("XZ_METRICS_TOKEN", "").strip(),
         simulator=merged.get("XZ_SIMULATOR", "").lower() in ("1", "true", "yes", "on"),
+        trusted_proxies=_networks("XZ_TRUSTED_PROXIES", merged.get("XZ_TRUSTED_PROXIES", LOOPBACK)),
     )
 
 

@@ -22,7 +22,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         response.headers.setdefault(name, value)
     if request.secure:
         response.headers.update(HTTPS_ONLY)
-    if request.path.startswith(("/console", "/admin", "/review", "/login", "/api/")):
+    if request.path.startswith(("/console", "/admin", "/review", "/login", "/account", "/api/")):
         response.headers.setdefault("Cache-Control", "no-store")  # health data stays out of caches
 
 

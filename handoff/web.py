@@ -11,6 +11,7 @@ from aiohttp import WSMsgType, web
 
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
+from bot.origin import same_origin
 from bot.pipeline import ORDER_HANDOFF
 from bot.tasks import TaskSet
 from handoff import api, content
@@ -58,6 +59,8 @@ async def supervisor_page(request: web.Request) -> web.Response:
 @require_role(*STAFF)
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Live events for this user; the console beats presence (online/away) over the same socket."""
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="只接受本站页面的连接 (Origin not allowed)")
     user = await current_user(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)

@@ -19,7 +19,7 @@ from scheduler.fanout import audience_conditions
 from scheduler.forms import FormError, content_from, fields_text, schedule_from
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
-from scheduler.render import Renderer, RenderError
+from scheduler.render import RenderError, compile_checked, render_checked
 
 admin = require_role("admin")
 
@@ -55,7 +55,7 @@ async def _campaign_from_form(request: web.Request, campaign: Campaign) -> None:
     campaign.audience_id = int(audience) if audience.isdigit() else None
     campaign.active = form.get("active", "on") == "on"
     try:
-        Renderer(campaign.channel, campaign.content)
+        await compile_checked(campaign.channel, campaign.content)
         validate_schedule(campaign.schedule, out.settings.timezone)
     except (RenderError, ValueError) as exc:
         raise FormError(str(exc)) from None
@@ -98,7 +98,8 @@ async def preview(request: web.Request, campaign: Campaign, openid: str) -> dict
     shared = {"assessment_due": "YYYY-MM-DD", "tip": content.tip_context(content.tip_of_the_day(date.today())),
         "event": {"title": "（活动名称）", "starts_at": "（时间）", "place": "（地点）", "reminder": "（活动提醒）"}}
     try:
-        message = Renderer(campaign.channel, campaign.content).render(content.resident_context(
+        renderer = await compile_checked(campaign.channel, campaign.content)
+        message = await render_checked(renderer, content.resident_context(
             recipient, station[len(content.STATION_TAG):] if station else None, shared))
     except RenderError as exc:
         return {"error": str(exc)}
@@ -193,23 +194,31 @@ async def run_page(request: web.Request) -> web.Response:
 
 
 @admin
-async def audiences_page(request: web.Request) -> web.Response:
+async def audiences_page(request: web.Request, error: str = "", status: int = 200, form=None) -> web.Response:
     out = request.app[OUTREACH]
     rows = []
     for audience in await _audiences(request):
-        rule = AudienceRule.from_dict(audience.rule)
-        rows.append((audience, rule, await audiences.count(out.services.db, audiences.conditions(rule, now=utcnow()))))
-    return aiohttp_jinja2.render_template("admin_audiences.html", request, {"rows": rows})
+        try:  # a rule saved before it was checked shows as invalid, not as a broken page
+            rule = AudienceRule.from_dict(audience.rule)
+            size = await audiences.count(out.services.db, audiences.conditions(rule, now=utcnow()))
+        except (ValueError, OverflowError):
+            rule, size = None, None
+        rows.append((audience, rule, size))
+    return aiohttp_jinja2.render_template("admin_audiences.html", request,
+                                          {"rows": rows, "error": error, "form": form or {}}, status=status)
 
 
 @admin
 async def create_audience(request: web.Request) -> web.Response:
     form = await request.post()
-    rule = AudienceRule.from_dict({k: form.get(k) for k in ("tags_any", "tags_all", "tags_none", "area",
-                                                            "active_within_days")})
     name = str(form.get("name") or "").strip()[:128]
-    if not name:
-        raise web.HTTPBadRequest(text="an audience needs a name")
+    try:
+        rule = AudienceRule.from_dict({k: form.get(k) for k in ("tags_any", "tags_all", "tags_none", "area",
+                                                                "active_within_days")})
+        if not name:
+            raise ValueError("受众需要一个名称")
+    except ValueError as exc:
+        return await audiences_page.__wrapped__(request, str(exc), 400, form)
     async with request.app[OUTREACH].services.db.begin() as session:
         session.add(Audience(name=name, rule=rule.to_dict()))
     raise web.HTTPFound("/admin/audiences")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.auth import require_role
 from bot.models import Resident
+from bot.spreadsheet import safe_row
 from knowledge.stations import LOCAL_TZ
 from scheduler import content, tags
 from scheduler.dashboard import dashboard
@@ -62,6 +63,9 @@ async def import_tags(request: web.Request) -> web.Response:
     return await tags_page.__wrapped__(request, result=result)
 
 
+MAX_CAPACITY = 100_000  # beyond the column's range a save would fail in the database, not the form
+
+
 def _local_input(at: datetime) -> str:
     aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
@@ -95,8 +99,8 @@ def _event_from(form, event) -> None:
     except (TypeError, ValueError):
         raise web.HTTPBadRequest(text="开始、结束时间和名额需填写完整") from None
     event.cancelled = form.get("cancelled") == "on"
-    if not event.title_zh or event.ends_at <= event.starts_at or event.capacity < 1:
-        raise web.HTTPBadRequest(text="活动需有名称、结束晚于开始、名额至少为1")
+    if not event.title_zh or event.ends_at <= event.starts_at or not 1 <= event.capacity <= MAX_CAPACITY:
+        raise web.HTTPBadRequest(text=f"活动需有名称、结束晚于开始、名额为 1-{MAX_CAPACITY}")
 
 
 @admin
@@ -159,7 +163,7 @@ async def event_csv(request: web.Request) -> web.Response:
     writer.writerow(["openid", "name", "status", "registered_at", "attended_at"])
     for registration, openid, name in rows:
         attended = _local_input(registration.attended_at) if registration.attended_at else ""
-        writer.writerow([openid, name, registration.status, _local_input(registration.created_at), attended])
+        writer.writerow(safe_row([openid, name, registration.status, _local_input(registration.created_at), attended]))
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.csv"'})
 

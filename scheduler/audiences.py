@@ -18,6 +18,17 @@ from bot.models import Resident, ResidentTag
 OPT_OUT_TAGS = ("optout:campaigns", "optout:all")
 CS_WINDOW = timedelta(hours=48)
 MAX_PERIODS = 60  # "every N days after" looks back this many periods
+MAX_ACTIVE_DAYS = 3650
+
+
+def _days(value) -> int | None:
+    """A form's "active within N days": blank, or a whole number a date can be counted back by."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ACTIVE_DAYS:
+        raise ValueError(f"近 N 天活跃须为 0-{MAX_ACTIVE_DAYS} 的整数，收到 {text[:40]!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -35,10 +46,9 @@ class AudienceRule:
             raw = data.get(key) or ()
             items = raw.replace(",", " ").split() if isinstance(raw, str) else raw
             return tuple(sorted({str(t).strip() for t in items if str(t).strip()}))
-        days = data.get("active_within_days")
         return cls(tags_any=tags("tags_any"), tags_all=tags("tags_all"), tags_none=tags("tags_none"),
                    area=str(data.get("area") or "").strip(), subscribed=data.get("subscribed", True) is not False,
-                   active_within_days=int(days) if days not in (None, "") else None)
+                   active_within_days=_days(data.get("active_within_days")))
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -30,7 +30,7 @@ from scheduler.inflight import InFlight
 from scheduler.lease import Lease
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import Outreach
-from scheduler.render import Message, Renderer, RenderError
+from scheduler.render import Message, Renderer, RenderError, compile_checked
 
 log = logging.getLogger(__name__)
 QUOTA = 45009
@@ -285,11 +285,15 @@ async def _send_run(out: Outreach, run_id: int) -> str:
         return await _status(out, run_id) or "missing"
     run, campaign = prepared
     try:
-        renderer = Renderer(campaign.channel, campaign.content)
+        renderer = await compile_checked(campaign.channel, campaign.content)
     except RenderError as exc:
         await runs.set_status(out, run_id, "paused", reason=f"content: {exc}")
         return "paused"
-    where = await audience_conditions(out, campaign, run)
+    try:
+        where = await audience_conditions(out, campaign, run)
+    except (ValueError, OverflowError) as exc:  # an audience rule saved before rules were checked
+        await runs.set_status(out, run_id, "paused", reason=f"audience: {exc}"[:255])
+        return "paused"
     async for batch in audiences.batches(out.services.db, where, after=run.cursor, size=out.settings.batch_size):
         status = await _status(out, run_id)
         if status != "running":

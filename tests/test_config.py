@@ -26,6 +26,9 @@ def test_missing_required_setting_names_the_variable(missing):
     ("XZ_DATABASE_URL", "mysql://x/y"),
     ("XZ_REDIS_URL", "http://localhost"),
     ("XZ_WECHAT_API_BASE", "ftp://x"),
+    ("XZ_TRUSTED_PROXIES", "nginx"),
+    ("XZ_TRUSTED_PROXIES", "10.0.0.1/8"),
+    ("XZ_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1"),
 ])
 def test_invalid_setting_names_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -36,6 +39,12 @@ def test_defaults_are_plain_mode_real_api_and_embedded_redis():
     config = load_config(GOOD)
     assert not config.encrypted and config.wechat_api_base == "https://api.weixin.qq.com"
     assert config.redis_url == "" and config.port == 8080
+
+
+def test_only_loopback_proxies_are_trusted_unless_configured():
+    assert [str(n) for n in load_config(GOOD).trusted_proxies] == ["127.0.0.1/32", "::1/128"]
+    config = load_config({**GOOD, "XZ_TRUSTED_PROXIES": " 10.250.250.10, fd00::/64 "})
+    assert [str(n) for n in config.trusted_proxies] == ["10.250.250.10/32", "fd00::/64"]
 
 
 def test_cli_reports_bad_configuration_in_one_line_without_traceback():

@@ -31,9 +31,15 @@ async def current_session(request: web.Request) -> Session | None:
 
 
 async def current_user(request: web.Request) -> Staff | None:
+    """The session's staff member, if their account is active and the session was opened with
+    their present password (a change or reset ends older sessions, see sessions.py)."""
     if USER_OF_REQUEST not in request:
         session = await current_session(request)
-        request[USER_OF_REQUEST] = (await load_staff(request.app[SERVICES].db, session.user_id)) if session else None
+        user = (await load_staff(request.app[SERVICES].db, session.user_id)) if session else None
+        if user is not None and not hmac.compare_digest(session.credential, user.credential):
+            await request.app[SESSIONS].drop(session.sid)
+            request[SESSION_OF_REQUEST], user = None, None
+        request[USER_OF_REQUEST] = user
     return request[USER_OF_REQUEST]
 
 

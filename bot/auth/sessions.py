@@ -1,6 +1,10 @@
 """Staff sessions in Redis, shared by every worker, with a CSRF token each.
 
 Sessions expire after an idle period and absolutely after a shift's length, whatever the activity.
+Each remembers the fingerprint of the password it was opened with (`Staff.credential`): once the
+password is changed or reset, by the web page or by `xinzhan user add --reset` (which need not
+reach Redis), every older session is refused at its next request. Each user's session ids are
+also kept in a set, so "sign out everywhere" can end them all at once.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ class Session:
     user_id: int
     csrf: str
     created: float
+    credential: str = ""
 
 
 class SessionStore:
@@ -33,10 +38,19 @@ class SessionStore:
     def _key(sid: str) -> str:
         return f"xz:session:{sid}"
 
-    async def create(self, user_id: int) -> Session:
-        session = Session(secrets.token_urlsafe(32), user_id, secrets.token_urlsafe(24), time.time())
-        await self._redis.set(self._key(session.sid), json.dumps(
-            {"user_id": user_id, "csrf": session.csrf, "created": session.created}), ex=self._idle)
+    @staticmethod
+    def _user_key(user_id: int) -> str:
+        return f"xz:sessions-of:{user_id}"
+
+    async def create(self, user_id: int, credential: str = "") -> Session:
+        session = Session(secrets.token_urlsafe(32), user_id, secrets.token_urlsafe(24), time.time(), credential)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(session.sid), json.dumps({"user_id": user_id, "csrf": session.csrf,
+                                                         "created": session.created, "credential": credential}),
+                     ex=self._idle)
+            pipe.sadd(self._user_key(user_id), session.sid)
+            pipe.expire(self._user_key(user_id), self._absolute)
+            await pipe.execute()
         return session
 
     async def get(self, sid: str) -> Session | None:
@@ -50,33 +64,18 @@ class SessionStore:
             await self.drop(sid)
             return None
         await self._redis.expire(self._key(sid), self._idle)  # sliding idle timeout
-        return Session(sid, int(data["user_id"]), data["csrf"], data["created"])
+        return Session(sid, int(data["user_id"]), data["csrf"], data["created"], data.get("credential", ""))
 
     async def drop(self, sid: str) -> None:
         await self._redis.delete(self._key(sid))
 
-
-class LoginThrottle:
-    """Refuse further attempts after repeated failures for one username or one address."""
-
-    def __init__(self, redis: aioredis.Redis, limit: int = 5, window: int = 900) -> None:
-        self._redis = redis
-        self._limit = limit
-        self._window = window
-
-    def _keys(self, username: str, address: str) -> list[str]:
-        return [f"xz:loginfail:user:{username.lower()}", f"xz:loginfail:addr:{address}"]
-
-    async def blocked(self, username: str, address: str) -> bool:
-        counts = await self._redis.mget(self._keys(username, address))
-        return any(int(c or 0) >= self._limit for c in counts)
-
-    async def failed(self, username: str, address: str) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in self._keys(username, address):
-                pipe.incr(key)
-                pipe.expire(key, self._window)
-            await pipe.execute()
-
-    async def succeeded(self, username: str, address: str) -> None:
-        await self._redis.delete(self._keys(username, address)[0])
+    async def drop_all(self, user_id: int) -> int:
+        """End every session of one person; returns how many were still open."""
+        sids = await self._redis.smembers(self._user_key(user_id))
+        keys = [self._key(s.decode() if isinstance(s, bytes) else s) for s in sids]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if keys:
+                pipe.delete(*keys)
+            pipe.delete(self._user_key(user_id))
+            results = await pipe.execute()
+        return results[0] if keys else 0

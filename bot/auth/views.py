@@ -2,6 +2,7 @@
 and the demo's seeded staff accounts."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
@@ -11,14 +12,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
-from bot.auth import COOKIE, SESSIONS, current_session, current_user, login_redirect
-from bot.auth.sessions import IDLE_SECONDS, LoginThrottle, SessionStore
-from bot.auth.users import ROLES, add_user, authenticate
+from bot.client_address import client_address
+from bot.auth import COOKIE, SESSIONS, account, current_session, current_user, login_redirect
+from bot.auth.sessions import IDLE_SECONDS, SessionStore
+from bot.auth.throttle import THROTTLE, LoginThrottle
+from bot.auth.users import ROLES, add_user, authenticate, normalise_username
 
 STAFF_AREAS = ("/console", "/admin", "/review")
 LOGIN_CSRF_COOKIE = "xz_login_csrf"
 HOME_BY_ROLE = (("counsellor", "/console"), ("supervisor", "/console"), ("admin", "/admin"), ("reviewer", "/review"))
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 
 @web.middleware
@@ -53,11 +55,13 @@ async def login(request: web.Request) -> web.Response:
                                request.cookies.get(LOGIN_CSRF_COOKIE, "").encode("utf-8", "surrogatepass")) \
             or not form.get("_csrf"):
         return await login_page(request, "页面已过期，请重新登录。", 403)
-    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    address = request.remote or "-"
+    username, password = normalise_username(str(form.get("username", ""))), str(form.get("password", ""))
+    address = client_address(request) or "-"
     throttle = request.app[THROTTLE]
-    if await throttle.blocked(username, address):
+    blocked, delay = await throttle.check(username, address)
+    if blocked:
         return await login_page(request, "尝试次数过多，请15分钟后再试。", 429)
+    await asyncio.sleep(delay)  # an account guessed at from many addresses: slower, never locked
     user = await authenticate(request.app[SERVICES].db, username, password)
     if user is None:
         await throttle.failed(username, address)
@@ -66,7 +70,7 @@ async def login(request: web.Request) -> web.Response:
     old = await current_session(request)
     if old is not None:
         await request.app[SESSIONS].drop(old.sid)  # a new session id at every login (no fixation)
-    session = await request.app[SESSIONS].create(user.id)
+    session = await request.app[SESSIONS].create(user.id, user.credential)
     response = web.HTTPFound(_safe_next(str(form.get("next", ""))) or _home(user))
     response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Lax", max_age=IDLE_SECONDS,
                         secure=request.app[CONFIG].cookie_secure)
@@ -75,11 +79,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Ends this session, or with `everywhere` set every session of its owner (the account page)."""
     session = await current_session(request)
     if session is not None:
         form = await request.post()
         if not hmac.compare_digest(str(form.get("_csrf", "")).encode("utf-8", "surrogatepass"), session.csrf.encode()):
             raise web.HTTPForbidden(text="CSRF token missing or wrong")
+        if form.get("everywhere"):
+            await request.app[SESSIONS].drop_all(session.user_id)
         await request.app[SESSIONS].drop(session.sid)
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE)
@@ -99,6 +106,7 @@ def setup_app(app: web.Application) -> None:
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
+    account.setup_routes(app)
 
 
 async def seed_demo(app: web.Application) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.auth import Staff
+from bot.client_address import client_address
 from bot.db import utcnow
 from handoff.review.models import ACTIONS, AuditEntry
 
@@ -38,10 +39,7 @@ async def record(sessions: async_sessionmaker[AsyncSession], request: web.Reques
 
 
 def _remote(request: web.Request | None) -> str:
-    if request is None:
-        return ""
-    forwarded = request.headers.get("X-Forwarded-For", "")  # nginx in front sets it
-    return (forwarded.split(",")[0].strip() or request.remote or "")[:64]
+    return client_address(request)[:64] if request is not None else ""
 
 
 @dataclass(frozen=True)

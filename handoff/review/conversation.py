@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.auth import Staff
 from bot.models import Conversation, Message, Resident, StaffUser
 from flows.safety.models import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
+from handoff.review.access import case_visible, message_scope
 from handoff.review.export import Row
 from handoff.review.models import QualityReview
 
@@ -69,16 +71,23 @@ def highlight(text: str, words: list[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
-async def load(session: AsyncSession, conversation_id: int) -> ConversationView | None:
+async def load(session: AsyncSession, conversation_id: int, user: Staff) -> ConversationView | None:
+    """The part of the conversation `user` may read (handoff.review.access): its messages one by
+    one, its cases one by one, and the detections of what is shown."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         return None
     resident = await session.get(Resident, conversation.resident_id)
     staff = {s.id: s.display_name or s.username for s in await session.scalars(select(StaffUser))}
-    messages = list(await session.scalars(select(Message).where(Message.conversation_id == conversation_id)
+    messages = list(await session.scalars(select(Message).where(Message.conversation_id == conversation_id,
+                                                                message_scope(user))
                                           .order_by(Message.created_at, Message.id)))
-    detections = list(await session.scalars(select(CrisisDetection).where(
-        CrisisDetection.conversation_id == conversation_id).order_by(CrisisDetection.created_at)))
+    shown = [c for c in await session.scalars(select(Case).where(Case.conversation_id == conversation_id)
+                                              .order_by(Case.queued_at)) if case_visible(user, c)]
+    ids, case_ids = {m.id for m in messages}, {c.id for c in shown}
+    detections = [d for d in await session.scalars(select(CrisisDetection).where(
+        CrisisDetection.conversation_id == conversation_id).order_by(CrisisDetection.created_at))
+        if d.message_id in ids or (d.message_id is None and d.case_id in case_ids)]
     by_message: dict[int, list[CrisisDetection]] = {}
     for d in detections:
         if d.message_id is not None:
@@ -88,8 +97,7 @@ async def load(session: AsyncSession, conversation_id: int) -> ConversationView 
         found = by_message.get(m.id, [])
         turns.append(Turn(m, staff.get(m.author_id, "") if m.author_id else "", found,
                           highlight(m.content, [w for d in found for w in (d.matched or [])])))
-    cases = [await _case_view(session, case, staff) for case in await session.scalars(
-        select(Case).where(Case.conversation_id == conversation_id).order_by(Case.queued_at))]
+    cases = [await _case_view(session, case, staff) for case in shown]
     return ConversationView(conversation, resident, turns, cases, detections)
 
 

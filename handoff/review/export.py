@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
+from bot.spreadsheet import safe_cell
 from handoff.review.redact import redact
 
 COLUMNS = ("conversation_id", "message_id", "created_at", "resident", "direction", "sender", "author", "kind",
@@ -50,13 +51,8 @@ def to_csv(records: list[dict]) -> str:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _no_formula(v) for k, v in record.items()})
+        writer.writerow({k: safe_cell(v) for k, v in record.items()})
     return "\ufeff" + out.getvalue()  # the BOM lets Excel on Chinese Windows read UTF-8
-
-
-def _no_formula(value: object) -> object:
-    """A cell starting with = + - @ would run as a formula in a spreadsheet; quote it."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def to_json(meta: dict, records: list[dict]) -> str:

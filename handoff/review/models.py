@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, utcnow
 from bot.models import BigId, Message
+from handoff.models import Case
 
 ACTIONS = ("view", "search", "export", "print", "delete", "anonymise", "request", "quality", "hold", "release")
 
@@ -21,6 +22,8 @@ Index("ix_review_messages_time", Message.created_at, Message.id)
 # function is created by the migration).
 Index("ix_review_messages_bigrams", func.review_bigrams(Message.content),
       postgresql_using="gin").ddl_if(dialect="postgresql")
+# Access is decided from the cases of each message's conversation (access.py), once per row searched.
+Index("ix_review_cases_conversation", Case.conversation_id, Case.id)
 
 
 class AuditEntry(Base):

@@ -113,8 +113,8 @@ async def _readable(request: web.Request) -> conversation.ConversationView:
         if await session.get(Conversation, conversation_id) is None:
             raise web.HTTPNotFound(text="没有这段对话")
         if not await may_read(session, user, conversation_id):
-            raise web.HTTPForbidden(text="你无权查看这段对话")
-        return await conversation.load(session, conversation_id)
+            raise web.HTTPForbidden(text="你无权查看这段对话（进行中的个案请在控制台查看）")
+        return await conversation.load(session, conversation_id, user)
 
 
 @require_role(*CONTENT_ROLES)

@@ -84,7 +84,7 @@ def staff_login(client, services):
     """Log a staff member in (a real session in the session store); returns headers for JSON calls."""
     async def login(username: str, *roles: str) -> dict:
         user = await add_user(services.db, username, "a-long-password", list(roles))
-        session = await client.server.app[SESSIONS].create(user.id)
+        session = await client.server.app[SESSIONS].create(user.id, user.credential)
         client.session.cookie_jar.update_cookies({COOKIE: session.sid})
         return {"X-CSRF-Token": session.csrf}
     return login

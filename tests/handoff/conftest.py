@@ -62,6 +62,10 @@ class StaffClient:
                                                                     "Accept": "application/json"})
         return resp.status, await resp.json()
 
+    def ws(self):
+        """The console's socket, opened as the console page opens it: from the service's own origin."""
+        return self.http.ws_connect("/console/ws", origin=str(self.http.make_url("")).rstrip("/"))
+
 
 @pytest.fixture
 def make_resident(platform, services):

@@ -10,6 +10,7 @@ import json
 
 from sqlalchemy import select
 
+from bot.appkeys import SERVICES
 from bot.models import Message
 from bot.pipeline import ORDER_SAFETY
 from flows.safety import detections_for
@@ -41,7 +42,7 @@ async def test_anonymous_and_wrong_roles_cannot_reach_the_console(client, staff_
 async def test_resident_and_counsellor_talk_both_ways_and_the_bot_stays_silent(
         client, services, platform, staff_client, mock_wechat):
     counsellor = await staff_client("c1")
-    ws = await counsellor.http.ws_connect("/console/ws")
+    ws = await counsellor.ws()
     await next_event(ws, "hello")
 
     answer = await platform.text("o-live", "人工")
@@ -152,7 +153,7 @@ async def test_a_higher_risk_reading_during_an_open_case_raises_it_and_alerts(
         return None
     services.pipeline.add(ORDER_SAFETY, "test-safety", reads_danger)
     counsellor = await staff_client("c1")
-    ws = await counsellor.http.ws_connect("/console/ws")
+    ws = await counsellor.ws()
     await next_event(ws, "hello")
     await platform.text("o-raise", "人工")
     await platform.text("o-raise", "我把药都攒好了")
@@ -167,8 +168,8 @@ async def test_a_higher_risk_reading_during_an_open_case_raises_it_and_alerts(
 async def test_every_console_tab_hears_every_event(client, services, staff_client):
     counsellor = await staff_client("c1")
     supervisor = await staff_client("sup", ("supervisor",))
-    tabs = [await counsellor.http.ws_connect("/console/ws"), await counsellor.http.ws_connect("/console/ws"),
-            await supervisor.http.ws_connect("/console/ws")]
+    tabs = [await counsellor.ws(), await counsellor.ws(),
+            await supervisor.ws()]
     for tab in tabs:
         await next_event(tab, "hello")
     from handoff import events
@@ -209,3 +210,28 @@ async def test_a_note_on_a_case_that_does_not_exist_is_not_found(client, staff_c
     supervisor = await staff_client("sup-nocase", ("counsellor", "supervisor"))
     status, _ = await supervisor.post("/console/api/cases/999999/notes", {"body": "记录"})
     assert status == 404
+
+
+async def test_the_console_socket_refuses_pages_of_other_origins(client, staff_client):
+    counsellor = await staff_client("c1")
+    for origin in ("https://evil.example", "http://127.0.0.1.evil.example", None):
+        resp = await counsellor.http.get("/console/ws", headers={
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", **({"Origin": origin} if origin else {})})
+        assert resp.status == 403, origin
+    async with counsellor.ws() as ws:
+        assert (await next_event(ws, "hello"))["user_id"] == counsellor.id
+
+
+async def test_the_console_socket_accepts_the_public_url_behind_the_proxy(aiohttp_client, app_config, make_staff):
+    from bot.app import create_app
+    from tests.handoff.conftest import login
+
+    app = create_app(app_config.with_(public_url="https://xinzhan.example.gov.cn"))
+    own = await aiohttp_client(app)
+    await app[SERVICES].redis.flushdb()
+    await make_staff("c9")
+    await login(own, "c9")
+    async with own.ws_connect("/console/ws", origin="https://xinzhan.example.gov.cn",
+                              headers={"Host": "xinzhan.example.gov.cn", "X-Forwarded-Proto": "https"}) as ws:
+        await next_event(ws, "hello")

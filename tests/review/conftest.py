@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from argon2 import PasswordHasher
 
 from bot.auth import COOKIE, SESSIONS
+from bot.auth.users import credential_of
 from bot.db import utcnow
 from bot.models import Message, Resident, StaffUser
 from flows.safety.models import CrisisDetection
@@ -19,7 +20,8 @@ from handoff.review.models import AuditEntry
 
 PASSWORD = "review-password-1"
 ROLES = {
-    "coun": ("counsellor",), "coun2": ("counsellor",), "sup": ("supervisor",), "adm": ("admin",),
+    "coun": ("counsellor",), "coun2": ("counsellor",), "coun3": ("counsellor",), "sup": ("supervisor",),
+    "adm": ("admin",),
     "rev": ("reviewer",), "admrev": ("admin", "reviewer"),
 }
 
@@ -63,7 +65,7 @@ async def staff(client, services, aiohttp_client, password_hash):
     for row in rows:
         http = await aiohttp_client(client.server)
         store = client.server.app[SESSIONS]
-        created = await store.create(row.id)
+        created = await store.create(row.id, credential_of(row.password_hash))
         http.session.cookie_jar.update_cookies({COOKIE: created.sid}, http.make_url("/"))
         clients[row.username] = StaffClient(http, row.id, created.csrf)
     clients["anon"] = StaffClient(await aiohttp_client(client.server), 0, "")

@@ -38,6 +38,17 @@ async def test_every_content_access_leaves_an_audit_row(staff, world, services, 
         assert entry.target_id == str(world.closed_conv)
 
 
+@pytest.mark.parametrize("forwarded,kept", [
+    ("6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client wrote the first entry, nginx the last
+    ("203.0.113.9, 127.0.0.1", "203.0.113.9"),  # a trusted proxy's hop is skipped
+    ("not-an-address, 203.0.113.9", "203.0.113.9"),
+])
+async def test_the_trail_keeps_the_address_the_proxy_saw_not_the_one_a_client_forged(
+        staff, world, services, forwarded, kept):
+    await staff["sup"].get(f"/review/conversations/{world.closed_conv}", headers={"X-Forwarded-For": forwarded})
+    assert (await audit_rows(services))[-1].remote_addr == kept
+
+
 async def test_audit_summary_never_holds_message_content(staff, world, services):
     await staff["sup"].get("/review?q=13812345678")
     await staff["sup"].get(f"/review/conversations/{world.closed_conv}")

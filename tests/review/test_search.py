@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.db import utcnow
 from bot.models import Conversation, Message, Resident, ResidentTag
+from handoff.models import Case
 from handoff.review.search import bigrams
 
 
@@ -40,11 +41,14 @@ async def test_like_wildcards_in_the_words_are_literal(staff, world):
 
 async def test_filters_by_resident_counsellor_outcome_level_and_tags(staff, world, services):
     sup = staff["sup"]
-    assert {h["openid"] for h in (await hits(sup, "openid=o-bob"))["hits"]} == {"o-bob"}
+    assert {h["openid"] for h in (await hits(sup, "openid=o-carol"))["hits"]} == {"o-carol"}
     assert {h["openid"] for h in (await hits(sup, "counsellor=coun"))["hits"]} == {"o-alice"}
-    assert {h["openid"] for h in (await hits(sup, "counsellor=coun2"))["hits"]} == {"o-bob"}
     assert {h["openid"] for h in (await hits(sup, "outcome=referred"))["hits"]} == {"o-alice"}
     assert {h["openid"] for h in (await hits(sup, "level=4"))["hits"]} == {"o-alice"}
+    assert {h["openid"] for h in (await hits(sup, "level=1"))["hits"]} == {"o-alice"}
+    async with services.db.begin() as session:
+        (await session.get(Case, world.active_case)).status = "closed"
+    assert {h["openid"] for h in (await hits(sup, "counsellor=coun2"))["hits"]} == {"o-bob"}
     assert {h["openid"] for h in (await hits(sup, "level=1"))["hits"]} == {"o-alice", "o-bob"}
     async with services.db.begin() as session:
         session.add(ResidentTag(resident_id=world.carol, tag="students"))

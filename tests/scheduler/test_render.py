@@ -1,6 +1,8 @@
 """Per-resident rendering: the context's names, a missing field, the sandbox."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from scheduler.audiences import Recipient
@@ -42,3 +44,21 @@ def test_content_problems_are_caught_before_sending():
         Renderer("template", {"fields": {}})
     with pytest.raises(RenderError, match="syntax"):
         Renderer("text", {"text": "{{ name "})
+
+
+@pytest.mark.parametrize("template", [
+    "{{ (9**(9**7)) > 1 }}", "{{ 'a' * 999999999 }}", "{{ '%0999999999d' % 1 }}", "{{ '%0999999999d'|format(1) }}",
+    "{{ 'x'|center(999999999) }}", "{{ 'x'|indent(999999999) }}", "{{ '{:999999999}'.format(1) }}",
+    "{{ '{:{w}}'.format(1, w=99999) }}", "{{ 1/0 }}"])
+def test_costly_or_failing_expressions_are_render_errors_at_once(template):
+    started = time.monotonic()
+    renderer = Renderer("text", {"text": template})
+    with pytest.raises(RenderError):
+        renderer.render(resident_context(ALICE, None, {}))
+    assert time.monotonic() - started < 0.5
+
+
+def test_ordinary_arithmetic_and_formatting_still_work():
+    text = "{{ 2**10 }} {{ 'ab' * 2 }} {{ '%.1f'|format(2.25) }} {{ '%d人' % 5 }} {{ '{:>3}'.format(7) }} 热线 12356"
+    assert Renderer("text", {"text": text}).render(resident_context(ALICE, None, {})).reply.text == \
+        "1024 abab 2.2 5人   7 热线 12356"

@@ -24,7 +24,7 @@ PUBLIC = {
     "/healthz": "load balancers and compose health checks; says only ok/degraded",
     "/metrics": "private addresses or a bearer token (test_metrics_access.py)",
     "/login": "the way in; CSRF-checked and throttled",
-    "/logout": "ends the caller's own session only; CSRF-checked",
+    "/logout": "ends the caller's own session (or, with everywhere, all of the caller's) only; CSRF-checked",
     "/record/{token}": "a resident's own record, opened by a signed link that expires",
 }
 # The simulator speaks as any resident, so it only exists while the WeChat API is a mock (demo, tests).
@@ -89,7 +89,7 @@ async def session_cookies(client) -> dict[str, tuple[str, str]]:
     app, sessions = client.server.app, {}
     for role in ROLES:
         staff = await add_user(app[SERVICES].db, f"walk-{role}", PASSWORD, [role])
-        created = await app[SESSIONS].create(staff.id)
+        created = await app[SESSIONS].create(staff.id, staff.credential)
         sessions[role] = (created.sid, created.csrf)
     return sessions
 

@@ -14,6 +14,7 @@ from bot.app import create_app
 from bot.appkeys import SERVICES
 from bot.auth import COOKIE, SESSIONS
 from bot.auth.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
+from bot.auth.throttle import Limits
 from bot.auth.users import add_user
 from bot.security_headers import add_security_headers
 from tests.conftest import make_config
@@ -40,7 +41,8 @@ async def login(client, username: str, password: str = PASSWORD):
 
 
 async def test_each_request_slides_the_idle_expiry_back_to_its_full_length(staff, services):
-    session = await staff.server.app[SESSIONS].create((await add_user(services.db, "eve", PASSWORD, ["admin"])).id)
+    eve = await add_user(services.db, "eve", PASSWORD, ["admin"])
+    session = await staff.server.app[SESSIONS].create(eve.id, eve.credential)
     await services.redis.expire(session_key(session.sid), 60)
     resp = await staff.get("/admin", headers={"Cookie": f"{COOKIE}={session.sid}"}, allow_redirects=False)
     assert resp.status == 200
@@ -48,8 +50,8 @@ async def test_each_request_slides_the_idle_expiry_back_to_its_full_length(staff
 
 
 async def test_a_session_past_its_absolute_lifetime_is_refused_and_dropped_however_active(staff, services):
-    staff_id = (await add_user(services.db, "old", PASSWORD, ["admin"])).id
-    session = await staff.server.app[SESSIONS].create(staff_id)
+    old = await add_user(services.db, "old", PASSWORD, ["admin"])
+    session = await staff.server.app[SESSIONS].create(old.id, old.credential)
     key = session_key(session.sid)
     data = json.loads(await services.redis.get(key))
     data["created"] = time.time() - ABSOLUTE_SECONDS - 1
@@ -60,7 +62,7 @@ async def test_a_session_past_its_absolute_lifetime_is_refused_and_dropped_howev
 
 
 async def test_failures_from_one_address_are_throttled_across_usernames(staff):
-    for n in range(5):
+    for n in range(Limits().address):
         assert (await login(staff, f"nobody-{n}", "wrong password")).status == 401
     assert (await login(staff, "ada")).status == 429  # the right password, but from the same address
 
@@ -114,8 +116,8 @@ async def test_strict_transport_security_only_over_https(scheme, hsts):
 
 @pytest.mark.parametrize("token", ["令牌", "\u00e9" * 10, ""])
 async def test_a_hostile_csrf_header_is_refused_not_a_crash(staff, services, token):
-    staff_id = (await add_user(services.db, "hdr", PASSWORD, ["admin"])).id
-    session = await staff.server.app[SESSIONS].create(staff_id)
+    hdr = await add_user(services.db, "hdr", PASSWORD, ["admin"])
+    session = await staff.server.app[SESSIONS].create(hdr.id, hdr.credential)
     resp = await staff.post("/admin/tags", headers={"Cookie": f"{COOKIE}={session.sid}",
                                                    "X-CSRF-Token": token.encode().decode("latin-1")}, data=b"")
     assert resp.status == 403
