@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SCANNED = ("text", "voice")  # voice carries the platform's Recognition text
 CHECK_LEVEL = 2  # a safety check starts at this level, and the memory keeps it while the check runs
 ASK_LEVEL = 1  # the uncertain band's question is asked at level 1, and the memory keeps that
+FLOW_ANSWER_SECONDS = 30 * 60  # a flow's question this recent is what the resident is answering
 
 
 def make_stage(services: Services, detector: Detector, screener: Screener):
@@ -76,11 +77,20 @@ async def _continue(services: Services, screener: Screener, memory: RiskMemory, 
 
 
 
+async def _may_ask(services: Services, turn: Turn) -> bool:
+    """Not while a counsellor has the conversation, nor inside a flow: there the message answers the
+    flow's question ("好几天" to a scale item), and a question of ours would break into it."""
+    current = await services.states.get(turn.inbound.openid)
+    if current is not None and current.age_seconds() < FLOW_ANSWER_SECONDS:
+        return False
+    return await open_case(services, turn.resident.id) is None
+
+
 async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | None:
     ref, level = turn.resident, int(risk.level)
     if level == 0:
         return None
-    if level == 1 and risk.ask and await open_case(services, ref.id) is None:  # uncertain: ask, don't guess
+    if level == 1 and risk.ask and await _may_ask(services, turn):  # uncertain: ask, don't guess
         return await begin_ask(services, ref, language_for(turn.inbound.text, ref), risk)
     if level == 1:  # concern: no response of its own, but the record shows the way things went
         await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason)
