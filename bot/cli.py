@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.mock_wechat.cli",
     "knowledge.scales_cli",
     "knowledge.crisis.cli",
+    "knowledge.intents.cli",
     "handoff.cli",
     "handoff.review.cli",
     "scheduler.cli",
