@@ -71,4 +71,5 @@ def load_model(path: Path = MODEL_FILE) -> NgramModel:
 
 
 def load_reader(stations: StationMap, path: Path = MODEL_FILE) -> IntentReader:
+    """For tools outside the service (intent-scan, the bench); the service gets its reader in Knowledge."""
     return IntentReader(load_model(path), load_slots(stations))

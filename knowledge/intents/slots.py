@@ -41,6 +41,9 @@ class Matcher:
         ordered = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(_bounded(w) for w in ordered)) if ordered else None
 
+    def values(self) -> list[object]:
+        return list(self._values.values())
+
     def find(self, text: str) -> object | None:
         if self._pattern is None:
             return None
@@ -59,8 +62,16 @@ def _bounded(word: str) -> str:
 
 
 class SlotFinder:
-    def __init__(self, matchers: dict[str, Matcher]) -> None:
+    def __init__(self, matchers: dict[str, Matcher], path: Path = SLOTS_FILE) -> None:
         self._matchers = matchers
+        self.path = path
+
+    def check(self, slot: str, known: set[str]) -> None:
+        """Every value of `slot` names something that exists (a scale, a tip topic), or the load stops."""
+        unknown = sorted(set(self._matchers[slot].values()) - known)
+        if unknown:
+            raise ContentError(self.path, 1, f"'{slot}' names {', '.join(unknown)}, which do not exist; "
+                                             f"known: {', '.join(sorted(known))}")
 
     def find(self, intent: str, text: str) -> dict[str, object]:
         """The slots of `intent` found in `text` (already normalised); a slot not found is absent."""
@@ -86,7 +97,7 @@ def load_slots(stations: StationMap, path: Path = SLOTS_FILE) -> SlotFinder:
             words.update((w, str(value)) for w in listed)
         matchers[slot] = Matcher(words)
     matchers["place"] = Matcher(place_names(stations))
-    return SlotFinder(matchers)
+    return SlotFinder(matchers, path)
 
 
 def place_names(stations: StationMap) -> dict[str, Place]:
