@@ -11,6 +11,7 @@ over text that the caller has already normalised, so a model trained there reads
 from __future__ import annotations
 
 import math
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,7 @@ class NgramModel:
                             ngram_range=tuple(int(x) for x in data["ngram_range"]), max_chars=int(data["max_chars"]))
         except ModelFileError:
             raise
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelFileError(f"{path}: cannot read the model ({type(exc).__name__}: {exc}); "
                                  "rebuild it with its train command") from None
         if model.coef.shape[1] != len(grams) or model.idf.shape != (len(grams),):

@@ -1,8 +1,9 @@
 """Slots: the details of a request that we hold as data (scales, tip topics, places, actions).
 
 The intent is learned; a slot is looked up, because its values are ours: a scale exists or it
-does not, a place is one of the stations' areas or addresses. Each slot is one regular expression
-over the normalised message, so looking one up costs microseconds.
+does not, a place is one of the stations' areas or addresses. Each slot is a word list matched in
+the normalised message, with the words indexed by first character, so a lookup costs well under a
+microsecond per character of the (bounded) message.
 """
 from __future__ import annotations
 
@@ -34,31 +35,39 @@ class Place:
 
 
 class Matcher:
-    """Words to values; the earliest match in the text wins, at one position the longest word."""
+    """Words to values; the earliest match in the text wins, at one position the longest word.
+
+    One regular expression of a few hundred alternatives tries each of them at every position
+    (milliseconds on a long message); indexing the words by first character tries only a few.
+    """
 
     def __init__(self, words: dict[str, object]) -> None:
         self._values = {normalize(w): v for w, v in words.items() if normalize(w)}
-        ordered = sorted(self._values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_bounded(w) for w in ordered)) if ordered else None
+        self._by_first: dict[str, list[str]] = {}
+        for word in sorted(self._values, key=len, reverse=True):
+            self._by_first.setdefault(word[0], []).append(word)
 
     def values(self) -> list[object]:
         return list(self._values.values())
 
     def find(self, text: str) -> object | None:
-        if self._pattern is None:
-            return None
-        found = self._pattern.search(text)
-        return self._values[found.group()] if found else None
+        by_first = self._by_first
+        for i, char in enumerate(text):
+            for word in by_first.get(char, ()):
+                if text.startswith(word, i) and _whole(text, i, i + len(word)):
+                    return self._values[word]
+        return None
 
 
-def _bounded(word: str) -> str:
+def _latin(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _whole(text: str, start: int, end: int) -> bool:
     """A Latin word matches whole ("hi" is not in "this"); Chinese has no word boundaries to respect."""
-    escaped = re.escape(word)
-    if word[0].isascii() and word[0].isalnum():
-        escaped = r"(?<![a-z0-9])" + escaped
-    if word[-1].isascii() and word[-1].isalnum():
-        escaped += r"(?![a-z0-9])"
-    return escaped
+    if _latin(text[start]) and start > 0 and _latin(text[start - 1]):
+        return False
+    return not (_latin(text[end - 1]) and end < len(text) and _latin(text[end]))
 
 
 class SlotFinder:
