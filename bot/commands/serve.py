@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -19,18 +20,25 @@ from bot.app import create_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from bot.malloc import return_freed_memory
+from knowledge.content import ContentError
+from knowledge.ngram_model import ModelFileError
 
 log = logging.getLogger(__name__)
 
 
 def serve_one(config: Config, serving=None) -> None:
     """One worker. `serving` (an Event) is set once the port is bound: run_app calls its `print`
-    hook exactly then, with the startup banner we do not print."""
+    hook exactly then, with the startup banner we do not print. A bad content or model file stops
+    it with one line naming the file, not a traceback."""
     setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
     return_freed_memory()
-    web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
-                print=(lambda _banner: serving.set()) if serving is not None else None,
-                shutdown_timeout=15, access_log=None)
+    try:
+        web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
+                    print=(lambda _banner: serving.set()) if serving is not None else None,
+                    shutdown_timeout=15, access_log=None)
+    except (ContentError, ModelFileError) as exc:
+        print(f"xinzhan: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def serve(config: Config) -> int:

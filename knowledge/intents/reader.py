@@ -63,7 +63,10 @@ class IntentReader:
 
 
 def load_model(path: Path = MODEL_FILE) -> NgramModel:
-    model = NgramModel.load(path)
+    try:
+        model = NgramModel.load(path)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{exc} (xinzhan intent-train)") from None
     if set(model.classes) != set(INTENTS):
         raise ModelFileError(f"{path}: the model reads {sorted(model.classes)}, not the router's intents "
                              f"{sorted(INTENTS)}; rebuild it with xinzhan intent-train")
