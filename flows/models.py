@@ -82,5 +82,5 @@ class IntentRead(Base):
     intent: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     runner_up: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(16))  # acted / asked (below the threshold) / unclear
+    action: Mapped[str] = mapped_column(String(16))  # acted / asked (below the threshold) / unclear (answered so)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

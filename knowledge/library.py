@@ -1,7 +1,8 @@
 """Everything `knowledge/` knows, loaded and checked once at start.
 
 The app factory calls `load_knowledge()` in its startup so a bad content file (or a missing or
-corrupt intent model) stops the service before it takes a message, and stores the result under an AppKey for flows to read.
+corrupt intent model) stops the service before it takes a message, and stores the result under an
+AppKey for flows to read.
 """
 
 from __future__ import annotations

@@ -84,11 +84,12 @@ async def _reach(session, since):
 
 
 async def _unclear(session, since):
-    """The weekly share of free text the bot read as `unclear`: where residents ask for what we lack."""
+    """The weekly share of free text the bot answered as not understood: where residents ask for what
+    we lack (read as `unclear`, or too unsure with `unclear` the runner-up)."""
     from flows.models import IntentRead
 
     day = func.date(IntentRead.created_at)
-    rows = (await session.execute(select(day, func.count(), func.count().filter(IntentRead.intent == "unclear"))
+    rows = (await session.execute(select(day, func.count(), func.count().filter(IntentRead.action == "unclear"))
                                   .where(IntentRead.created_at >= since).group_by(day))).all()
     weeks: dict[date, list[int]] = {}
     for day_value, read, unclear in rows:
@@ -96,7 +97,8 @@ async def _unclear(session, since):
         week = weeks.setdefault(moment - timedelta(days=moment.weekday()), [0, 0])
         week[0] += read
         week[1] += unclear
-    shares = [(f"{monday:%m-%d} 当周", round(100 * unclear / read, 1)) for monday, (read, unclear) in sorted(weeks.items())]
+    shares = [(f"{monday:%m-%d} 当周", round(100 * unclear / read, 1))
+              for monday, (read, unclear) in sorted(weeks.items())]
     read, unclear = sum(r for r, _ in weeks.values()), sum(u for _, u in weeks.values())
     return {"chart": charts.bars(shares, unit="%"), "read": read, "unclear": unclear,
             "share": round(100 * unclear / read, 1) if read else None}

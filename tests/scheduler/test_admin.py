@@ -70,8 +70,8 @@ async def test_dashboard_shows_the_weekly_share_of_unclear_readings(sched_client
     reads = [("unclear", now), ("events", now), ("counsellor", now), ("unclear", now - timedelta(days=8))]
     async with services.db.begin() as session:
         session.add_all(IntentRead(resident_id=resident, conversation_id=0, platform_msg_id="", intent=intent,
-                                   confidence=0.9, runner_up="menu", action="acted", created_at=at)
-                        for intent, at in reads)
+                                   confidence=0.9, runner_up="menu", created_at=at,
+                                   action="unclear" if intent == "unclear" else "acted") for intent, at in reads)
     page = await (await client.get("/admin?days=30")).text()
     assert '读过居民留言 4 条，没读懂 <strong id="unclear">2</strong> 条（50.0%）' in page
     assert "当周" in page and "33.3%" in page and "100%" in page
