@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.mock_wechat.cli",
     "knowledge.scales_cli",
     "knowledge.crisis.cli",
+    "knowledge.intents.cli",
     "handoff.cli",
     "handoff.review.cli",
     "handoff.review.labels",

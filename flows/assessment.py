@@ -27,6 +27,7 @@ class AssessmentFlow(Flow):
     states = ["choosing", "asking", "offer", "paused"]
     transitions = [
         {"trigger": "begin", "source": "idle", "dest": "choosing", "after": "show_choices"},
+        {"trigger": "begin_with", "source": "idle", "dest": "asking", "after": "start_named"},
         {"trigger": "receive", "source": "choosing", "dest": "asking", "conditions": "picks_scale",
          "after": "start_picked"},
         {"trigger": "receive", "source": "choosing", "dest": "choosing", "after": "repeat_choices"},
@@ -135,6 +136,10 @@ class AssessmentFlow(Flow):
 
     def start_picked(self, event) -> None:
         self._start(self._picked(event))
+
+    def start_named(self, event) -> None:
+        """A resident who asked for a scale by name (or by what it measures) starts it at once."""
+        self._start(self.ctx.knowledge.scales.get(event.args[0]))
 
     def start_offered(self, event) -> None:
         self._start(self.ctx.knowledge.scales.get(self.data["offered"]))

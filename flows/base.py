@@ -22,6 +22,7 @@ class Flow:
     states: ClassVar[list[str]]
     transitions: ClassVar[list[dict]]
     pausable: ClassVar[tuple[str, ...]] = ()  # states that offer "continue where you left off?" after a pause
+    own_words: ClassVar[tuple[str, ...]] = ()  # text keys of words the flow answers itself, never read as intents
 
     state: str  # set by the machine
 

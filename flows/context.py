@@ -42,6 +42,7 @@ class Ctx:
     knowledge: Knowledge
     turn: Turn
     lang: str
+    welcome_covers: bool = False  # this turn's answer says nothing the welcome does not (first contact)
 
     @property
     def ref(self) -> ResidentRef:

@@ -1,9 +1,10 @@
-"""What the flows keep: the mental-health record (assessments) and events with their registrations."""
+"""What the flows keep: the mental-health record (assessments), events with their registrations, and
+the intent read for each free-text message."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, utcnow
@@ -64,3 +65,22 @@ class Registration(Base):
     status: Mapped[str] = mapped_column(String(16))  # registered / waitlisted / cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # marked by staff at the event
+
+
+class IntentRead(Base):
+    """What the bot understood a resident's free text to ask for: staff see where content is missing
+    (the weekly share of `unclear` on the dashboard) and can check the reading against the words."""
+
+    __tablename__ = "intent_reads"
+    __table_args__ = (Index("ix_intent_reads_time", "created_at"),
+                      Index("ix_intent_reads_resident", "resident_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId)
+    platform_msg_id: Mapped[str] = mapped_column(String(64), default="")  # the message in the transcript
+    intent: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    runner_up: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # acted / asked (below the threshold) / unclear (answered so)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

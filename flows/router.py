@@ -1,8 +1,10 @@
 """The router: the pipeline stage that sends each message to the right flow, or answers it itself.
 
 Order of reading a message: language words, global words (menu, exit, counsellor, record, the five
-areas), the resident's current flow (resumed, continued or expired by age), the top-level menu
-numbers, then the best-matching tip, then the menu. A resident is never met with silence.
+areas, resuming pushes), an answer to a clarifying question, the resident's current flow (resumed,
+continued or expired by age; a sure request for a person or to stop pushes still goes through),
+the top-level menu numbers, then what the free text asks for (flows/intents.py). Exact commands
+always win over the reading. A resident is never met with silence.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from flows.base import Flow
 from flows.context import Ctx, Words, parse_number
 from flows.counsellor import request_counsellor
 from flows.events import EventsFlow
+from flows.intents import CLARIFY, Understanding
+from flows.optout import opt_in
 from flows.record import record_reply
 from flows.stations import StationsFlow
-from flows.tips import TipsFlow, tip_text
+from flows.tips import TipsFlow, set_daily_tip
 from knowledge.library import Knowledge
 from knowledge.texts import detect_language
 
@@ -44,8 +48,10 @@ MENU_KEYS = {"MENU_ASSESS": "assessment", "MENU_TIPS": "tips", "MENU_EVENTS": "e
 MENU_NUMBERS = {1: "assessment", 2: "tips", 3: "events", 4: "stations", 5: "counsellor"}
 LANGUAGES = {"menu.words.lang_zh_hans": "zh-Hans", "menu.words.lang_zh_hant": "zh-Hant",
              "menu.words.lang_en": "en"}
+OPT_IN = "intents.words.optin"
+SUBSCRIBE = "tips.words.subscribe"  # the daily tip, anywhere: the reading must not take it for "stop pushes"
 GLOBAL_WORDS = [*AREAS, *LANGUAGES, "menu.words.menu", "menu.words.exit", "menu.words.history",
-                "events.words.mine"]
+                "events.words.mine", OPT_IN, SUBSCRIBE]
 PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
 
 
@@ -54,6 +60,8 @@ class Router:
         self.services = services
         self.knowledge = knowledge
         self.words = Words(knowledge.texts, GLOBAL_WORDS)
+        self.understanding = Understanding(self)
+        self.flow_words = {name: Words(knowledge.texts, list(flow.own_words)) for name, flow in FLOWS.items()}
 
     async def __call__(self, turn: Turn) -> list[Reply] | None:
         inbound = turn.inbound
@@ -72,7 +80,7 @@ class Router:
         replies = await self.on_text(ctx, inbound.text)
         if ctx.ref.is_new:  # first contact: who we are, and the emergency numbers, come first
             welcome = Reply(text=ctx.t("welcome", menu=ctx.menu()))
-            return [welcome] if replies == [self.fallback(ctx)] else [welcome, *replies]
+            return [welcome] if ctx.welcome_covers else [welcome, *replies]
         return replies
 
     # -- events and locations -----------------------------------------------------------------
@@ -128,19 +136,24 @@ class Router:
             return await self.start(ctx, AREAS[key])
         if key == "events.words.mine":
             return await self.start(ctx, EventsFlow.name, trigger="begin_mine")
+        if key == OPT_IN:
+            return await opt_in(ctx)
+        if key == SUBSCRIBE:
+            await set_daily_tip(ctx, True)
+            return [Reply(text=ctx.t("tips.subscribed"))]
         current = await states.get(ctx.openid)
-        if current is not None and current.flow in FLOWS:
-            return await self.continue_flow(ctx, current, text)
+        if current is not None and current.flow == CLARIFY:
+            chosen = await self.understanding.choose(ctx, current, text)
+            if chosen is not None:
+                return chosen
+        elif current is not None and current.flow in FLOWS:
+            own = self.flow_words[current.flow].match(text) is not None
+            interrupted = None if own else await self.understanding.interrupting(ctx, text)
+            return interrupted if interrupted is not None else await self.continue_flow(ctx, current, text)
         number = parse_number(text)
         if number in MENU_NUMBERS:
             return await self.start(ctx, MENU_NUMBERS[number])
-        found = self.knowledge.tips.search(text, ctx.lang, limit=1)
-        if found:
-            return [Reply(text=ctx.t("menu.tip_answer", tip=tip_text(ctx, found[0])))]
-        return [self.fallback(ctx)]
-
-    def fallback(self, ctx: Ctx) -> Reply:
-        return Reply(text=ctx.t("fallback", menu=ctx.menu()))
+        return await self.understanding.answer(ctx, text)
 
     async def continue_flow(self, ctx: Ctx, current: FlowState, text: str) -> list[Reply]:
         age = current.age_seconds()
@@ -155,7 +168,7 @@ class Router:
         await flow.save()
         return flow.replies
 
-    async def start(self, ctx: Ctx, area: str, trigger: str = "begin") -> list[Reply]:
+    async def start(self, ctx: Ctx, area: str, trigger: str = "begin", *args: object) -> list[Reply]:
         await self.services.states.clear(ctx.openid)
         if area == "counsellor":
             risk = ctx.turn.notes.get("risk")
@@ -165,7 +178,7 @@ class Router:
         if where is not None and trigger == "begin":
             await flow.located(where.data["lat"], where.data["lon"])
         else:
-            await flow.trigger(trigger)
+            await flow.trigger(trigger, *args)
         await flow.save()
         return flow.replies
 

@@ -83,17 +83,20 @@ class StationsFlow(Flow):
         self.say(await nearest_text(self.ctx, latitude, longitude))
 
 
-async def nearest_text(ctx: Ctx, latitude: float, longitude: float) -> str:
+async def nearest_text(ctx: Ctx, latitude: float, longitude: float, place: str = "") -> str:
+    """The stations nearest the resident's location, or nearest a `place` they named."""
     stations, now = ctx.knowledge.stations, utcnow()
     found = stations.nearest(latitude, longitude, now, n=NEAREST)
-    key = "stations.nearest"
+    key = "stations.near_place" if place else "stations.nearest"
     if not found:
-        found, key = stations.nearest(latitude, longitude, now, n=NEAREST, open_only=False), "stations.none_open"
+        found = stations.nearest(latitude, longitude, now, n=NEAREST, open_only=False)
+        key = "stations.near_place_none_open" if place else "stations.none_open"
     county_id = min(stations.stations(), key=lambda s: _km(s, latitude, longitude)).county
     county = next(c for c in stations.counties() if c.id == county_id)
     await remember_area(ctx, county.id)
     lines = [station_text(ctx, station, now, km) for station, km in found]
-    return ctx.t(key, stations="\n".join(lines), county=county.name.get(ctx.lang), hotline=county.hotline)
+    values = {"place": place} if place else {}
+    return ctx.t(key, stations="\n".join(lines), county=county.name.get(ctx.lang), hotline=county.hotline, **values)
 
 
 def _km(station: Station, latitude: float, longitude: float) -> float:

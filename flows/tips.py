@@ -16,9 +16,14 @@ BROWSING = ["topics", "topic", "results"]
 
 class TipsFlow(Flow):
     name = "tips"
+    own_words = ("tips.words.subscribe", "tips.words.unsubscribe")
     states = BROWSING
     transitions = [
         {"trigger": "begin", "source": "idle", "dest": "topics", "after": "show_topics"},
+        {"trigger": "begin_topic", "source": "idle", "dest": "topic", "after": "show_named_topic"},
+        {"trigger": "begin_search", "source": "idle", "dest": "results", "conditions": "finds_tips",
+         "after": "show_found"},
+        {"trigger": "begin_search", "source": "idle", "dest": "topics", "after": "show_topics"},
         {"trigger": "receive", "source": BROWSING, "dest": "=", "conditions": "wants_subscribe",
          "after": "subscribe"},
         {"trigger": "receive", "source": BROWSING, "dest": "=", "conditions": "wants_unsubscribe",
@@ -37,7 +42,7 @@ class TipsFlow(Flow):
         return self.ctx.knowledge.tips
 
     def _words(self) -> Words:
-        return Words(self.ctx.knowledge.texts, ["tips.words.subscribe", "tips.words.unsubscribe"])
+        return Words(self.ctx.knowledge.texts, list(self.own_words))
 
     def wants_subscribe(self, event) -> bool:
         return self._words().match(text_of(event)) == "tips.words.subscribe"
@@ -71,9 +76,14 @@ class TipsFlow(Flow):
         self.say(self.t("tips.topics", topics=self._topic_lines()))
 
     def show_topic(self, event) -> None:
-        topic = self.library.topics()[parse_number(text_of(event)) - 1]
+        self._say_topic(self.library.topics()[parse_number(text_of(event)) - 1])
+
+    def _say_topic(self, topic) -> None:
         tips = self.library.by_topic(topic.id)
         self.say(self.t("tips.topic", topic=topic.name.get(self.ctx.lang), tips=self._list(tips)))
+
+    def show_named_topic(self, event) -> None:
+        self._say_topic(next(t for t in self.library.topics() if t.id == event.args[0]))
 
     def show_listed(self, event) -> None:
         tip = self.library.get(self.data["listed"][parse_number(text_of(event)) - 1])

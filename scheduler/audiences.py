@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Resident, ResidentTag
 
-OPT_OUT_TAGS = ("optout:campaigns", "optout:all")
+CAMPAIGNS_OPT_OUT = "optout:campaigns"  # set by the resident asking the bot to stop pushes (flows/optout.py)
+OPT_OUT_TAGS = (CAMPAIGNS_OPT_OUT, "optout:all")
 CS_WINDOW = timedelta(hours=48)
 MAX_PERIODS = 60  # "every N days after" looks back this many periods
 MAX_ACTIVE_DAYS = 3650

@@ -3,7 +3,7 @@ tables. A table that does not exist yet (a package not installed) shows as "no d
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -83,6 +83,27 @@ async def _reach(session, since):
     return {"chart": charts.bars(list(statuses)), "reached": reached or 0}
 
 
+async def _unclear(session, since):
+    """The weekly share of free text the bot answered as not understood: where residents ask for what
+    we lack (read as `unclear`, or too unsure with `unclear` the runner-up)."""
+    from flows.models import IntentRead
+
+    day = func.date(IntentRead.created_at)
+    rows = (await session.execute(select(day, func.count(), func.count().filter(IntentRead.action == "unclear"))
+                                  .where(IntentRead.created_at >= since).group_by(day))).all()
+    weeks: dict[date, list[int]] = {}
+    for day_value, read, unclear in rows:
+        moment = day_value if isinstance(day_value, date) else date.fromisoformat(str(day_value))
+        week = weeks.setdefault(moment - timedelta(days=moment.weekday()), [0, 0])
+        week[0] += read
+        week[1] += unclear
+    shares = [(f"{monday:%m-%d} 当周", round(100 * unclear / read, 1))
+              for monday, (read, unclear) in sorted(weeks.items())]
+    read, unclear = sum(r for r, _ in weeks.values()), sum(u for _, u in weeks.values())
+    return {"chart": charts.bars(shares, unit="%"), "read": read, "unclear": unclear,
+            "share": round(100 * unclear / read, 1) if read else None}
+
+
 async def _figure(sessions, name: str, fn, since):
     try:
         async with sessions() as session:
@@ -102,6 +123,7 @@ async def dashboard(request: web.Request) -> web.Response:
     since = utcnow() - timedelta(days=days)
     db = request.app[OUTREACH].services.db
     figures = {name: await _figure(db, name, fn, since) for name, fn in (
-        ("assessments", _assessments), ("handoffs", _handoffs), ("events", _events), ("reach", _reach))}
+        ("assessments", _assessments), ("handoffs", _handoffs), ("events", _events), ("reach", _reach),
+        ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 def serve_one(config: Config, serving=None) -> None:
     """One worker. `serving` (an Event) is set once the port is bound: run_app calls its `print`
-    hook exactly then, with the startup banner we do not print."""
+    hook exactly then, with the startup banner we do not print. A bad content or model file stops
+    it with one line naming the file, not a traceback."""
     setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
     return_freed_memory()
     try:

@@ -60,6 +60,25 @@ async def test_dashboard_charts_campaign_reach(sched_client, services, out, mock
     assert "触达居民 2 人" in page and "<svg" in page
 
 
+async def test_dashboard_shows_the_weekly_share_of_unclear_readings(sched_client, services):
+    from datetime import timedelta
+
+    from bot.db import utcnow
+    from flows.models import IntentRead
+
+    client = await as_admin(sched_client, services)
+    [resident] = await make_residents(services, 1, prefix="words")
+    now = utcnow()
+    reads = [("unclear", now), ("events", now), ("counsellor", now), ("unclear", now - timedelta(days=8))]
+    async with services.db.begin() as session:
+        session.add_all(IntentRead(resident_id=resident, conversation_id=0, platform_msg_id="", intent=intent,
+                                   confidence=0.9, runner_up="menu", created_at=at,
+                                   action="unclear" if intent == "unclear" else "acted") for intent, at in reads)
+    page = await (await client.get("/admin?days=30")).text()
+    assert '读过居民留言 4 条，没读懂 <strong id="unclear">2</strong> 条（50.0%）' in page
+    assert "当周" in page and "33.3%" in page and "100%" in page
+
+
 async def test_create_preview_and_run_a_campaign(sched_client, services, mock_wechat):
     client = await as_admin(sched_client, services)
     await make_residents(services, 3, prefix="adm", tags=("students",), name="小陈")

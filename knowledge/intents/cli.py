@@ -1,0 +1,66 @@
+"""`xinzhan intent-train` and `xinzhan intent-scan`.
+
+intent-train rebuilds the shipped model from the corpus (same seed, same model) and prints the
+figures on authors held back; intent-scan reads JSON lines {id, text} and writes each reading, so
+staff can check what the bot would make of old messages. A bad line is reported and skipped.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from knowledge.intents.reader import MODEL_FILE, load_reader
+from knowledge.stations import load_stations
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser("intent-train", help="rebuild the intent model from its corpus and print "
+                                                       "the cross-author figures (needs the `train` extra)")
+    train.add_argument("--seed", type=int, default=None, help="random seed (default: the one the shipped model uses)")
+    train.add_argument("--out", default=str(MODEL_FILE), help="where to write the model")
+    train.add_argument("--skip-figures", action="store_true", help="only train (the figures take four more fits)")
+    train.set_defaults(func=run_train)
+    scan = subparsers.add_parser("intent-scan", help="read JSON lines {id, text} on stdin, write "
+                                                     "{id, intent, confidence, slots} per line")
+    scan.set_defaults(func=run_scan)
+
+
+def run_train(args) -> int:
+    from knowledge.intents import training
+
+    seed = training.SEED if args.seed is None else args.seed
+    rows = training.corpus()
+    print(f"corpus: {len(rows)} requests in batches {', '.join(sorted({r['batch'] for r in rows}))}")
+    if not args.skip_figures:
+        print("\n".join(training.cross_author(rows, seed).lines()))
+    model = training.train_all(rows, seed)
+    model.save(Path(args.out))
+    print(f"model written to {args.out} ({len(model.vocabulary)} n-grams, {len(model.classes)} intents, seed {seed})")
+    return 0
+
+
+def _parse(line: str) -> dict:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from exc
+    if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("text"), str):
+        raise ValueError('expected an object {"id": ..., "text": "..."}')
+    return item
+
+
+def run_scan(args) -> int:
+    reader = load_reader(load_stations())
+    bad = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = _parse(line)
+        except ValueError as exc:
+            bad += 1
+            print(f"intent-scan: line {number}: {exc}", file=sys.stderr)
+            continue
+        print(json.dumps({"id": item["id"], **reader.read(item["text"]).to_json()}, ensure_ascii=False))
+    return 1 if bad else 0
