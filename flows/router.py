@@ -1,8 +1,9 @@
 """The router: the pipeline stage that sends each message to the right flow, or answers it itself.
 
 Order of reading a message: language words, global words (menu, exit, counsellor, record, the five
-areas), the resident's current flow (resumed, continued or expired by age), the top-level menu
-numbers, then the best-matching tip, then the menu. A resident is never met with silence.
+areas, the privacy notice and consent), the resident's current flow (resumed, continued or expired by
+age), the top-level menu numbers, then the best-matching tip, then the menu. A resident is never met
+with silence.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from flows.base import Flow
 from flows.context import Ctx, Words, parse_number
 from flows.counsellor import request_counsellor
 from flows.events import EventsFlow
+from flows.privacy import notice_reply, pointer, withdraw
 from flows.record import record_reply
 from flows.stations import StationsFlow
 from flows.tips import TipsFlow, tip_text
@@ -44,8 +46,11 @@ MENU_KEYS = {"MENU_ASSESS": "assessment", "MENU_TIPS": "tips", "MENU_EVENTS": "e
 MENU_NUMBERS = {1: "assessment", 2: "tips", 3: "events", 4: "stations", 5: "counsellor"}
 LANGUAGES = {"menu.words.lang_zh_hans": "zh-Hans", "menu.words.lang_zh_hant": "zh-Hant",
              "menu.words.lang_en": "en"}
+CONSENT_WORDS = {"consent.words.notice": notice_reply, "consent.words.withdraw": withdraw}
+CONSENT_KEYS = {"MENU_PRIVACY": notice_reply, "MENU_WITHDRAW": withdraw}
+GRANT_WORD = "consent.words.grant"  # the assessment flow asks its consent question again
 GLOBAL_WORDS = [*AREAS, *LANGUAGES, "menu.words.menu", "menu.words.exit", "menu.words.history",
-                "events.words.mine"]
+                "events.words.mine", *CONSENT_WORDS, GRANT_WORD]
 PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
 
 
@@ -71,7 +76,7 @@ class Router:
         await self.detect_language(ctx, inbound.text)
         replies = await self.on_text(ctx, inbound.text)
         if ctx.ref.is_new:  # first contact: who we are, and the emergency numbers, come first
-            welcome = Reply(text=ctx.t("welcome", menu=ctx.menu()))
+            welcome = self.welcome(ctx)
             return [welcome] if replies == [self.fallback(ctx)] else [welcome, *replies]
         return replies
 
@@ -79,8 +84,10 @@ class Router:
     async def on_event(self, ctx: Ctx, inbound: Inbound) -> list[Reply]:
         if inbound.event == "subscribe":
             await self.services.states.clear(ctx.openid)
-            return [Reply(text=ctx.t("welcome", menu=ctx.menu()))]
+            return [self.welcome(ctx)]
         if inbound.event == "click":
+            if inbound.event_key in CONSENT_KEYS:
+                return await CONSENT_KEYS[inbound.event_key](ctx)
             area = MENU_KEYS.get(inbound.event_key)
             return await self.start(ctx, area) if area else [Reply(text=ctx.menu())]
         if inbound.event == "scan":
@@ -128,6 +135,10 @@ class Router:
             return await self.start(ctx, AREAS[key])
         if key == "events.words.mine":
             return await self.start(ctx, EventsFlow.name, trigger="begin_mine")
+        if key in CONSENT_WORDS:
+            return await CONSENT_WORDS[key](ctx)
+        if key == GRANT_WORD:
+            return await self.start(ctx, AssessmentFlow.name, trigger="reconsider")
         current = await states.get(ctx.openid)
         if current is not None and current.flow in FLOWS:
             return await self.continue_flow(ctx, current, text)
@@ -138,6 +149,9 @@ class Router:
         if found:
             return [Reply(text=ctx.t("menu.tip_answer", tip=tip_text(ctx, found[0])))]
         return [self.fallback(ctx)]
+
+    def welcome(self, ctx: Ctx) -> Reply:
+        return Reply(text=ctx.t("welcome", menu=ctx.menu(), privacy=pointer(ctx)))
 
     def fallback(self, ctx: Ctx) -> Reply:
         return Reply(text=ctx.t("fallback", menu=ctx.menu()))

@@ -11,6 +11,8 @@ from flows.models import Assessment
 from flows.record import make_token, read_token
 from tests.flows.test_assessment import take
 
+pytestmark = pytest.mark.usefixtures("consented")  # their residents agreed to keep results
+
 
 async def record_link(resident) -> str:
     answer = await resident.answer("档案")
