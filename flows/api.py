@@ -1,6 +1,8 @@
 """Staff JSON APIs: paper questionnaires into the record, and events with their registrations.
 
-Bad input is a 400 naming the field and what is wrong, and nothing is saved.
+Bad input is a 400 naming the field and what is wrong, and nothing is saved. A paper questionnaire
+is kept only when the staff member confirms the resident signed the paper consent form
+(`"paper_consent": true`); its safety item is acted on either way, since safety never waits for consent.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Resident
+from flows import consent
 from flows.keys import KNOWLEDGE
 from flows.models import Event, Registration
 from flows.record import save_assessment
@@ -29,9 +32,9 @@ EVENT_FIELDS = {"title_zh", "title_en", "description", "description_en", "starts
 REQUIRED_EVENT_FIELDS = {"title_zh", "starts_at", "ends_at", "station_id", "capacity"}
 
 
-def bad(message: str, status: int = 400) -> web.HTTPException:
+def bad(message: str, status: int = 400, **more: object) -> web.HTTPException:
     kind = {400: web.HTTPBadRequest, 404: web.HTTPNotFound}[status]
-    return kind(text=web.json_response({"error": message}).text, content_type="application/json")
+    return kind(text=web.json_response({"error": message, **more}).text, content_type="application/json")
 
 
 async def json_body(request: web.Request) -> dict:
@@ -66,6 +69,12 @@ async def post_assessment(request: web.Request) -> web.Response:
     if result.safety_positive:  # the case first: a retry after either step fails ends with one form, one case
         case_id = await safety_item_on_paper(services, resident_id, scale, answers)
         log.info("paper safety item: case", extra={"scale": scale.id, "case_id": case_id, "staff_id": user.id})
+    if body.get("paper_consent") is not True:
+        opened = {"case_id": case_id} if case_id is not None else {}  # the refusal still names the case
+        raise bad("'paper_consent' must be true, confirming the resident (or, under 14, a guardian) signed the "
+                  "paper consent form; nothing was saved", **opened)
+    await consent.record(services, resident_id, consent.PAPER_FORM, consent.notice_version(knowledge.texts),
+                         detail=scale.id, channel="paper", staff_id=user.id)
     row = await save_assessment(services, resident_id, result, answers, source="paper", entered_by=user.id)
     return web.json_response({"id": row.id, "resident_id": resident_id, **result.as_dict(), "case_id": case_id},
                              status=201)

@@ -1,5 +1,7 @@
 """Self-assessments: pick a scale, one question per message, the result, the record, the safety item.
 
+The consent gate (flows/consent_gate.py) comes first; a result goes into the record only with consent.
+
 Everything about a scale (items, options, bands, what a band means, which fuller scale a positive
 screen offers, the safety item) comes from `knowledge/data/scales`, so a new scale file is a new
 assessment here without code.
@@ -10,6 +12,7 @@ import logging
 from dataclasses import replace
 
 from flows.base import DONE, Flow, text_of
+from flows.consent_gate import GATE_STATES, GATE_TRANSITIONS, ConsentGate, gate_entries
 from flows.context import normalize, numbered, parse_number
 from flows.record import save_assessment
 from flows.safety.scale_item import safety_item_in_chat
@@ -21,12 +24,14 @@ YES, NO = 1, 2
 CONTINUE, RESTART, STOP = 1, 2, 3
 
 
-class AssessmentFlow(Flow):
+class AssessmentFlow(ConsentGate, Flow):
     name = "assessment"
     pausable = ("asking",)
-    states = ["choosing", "asking", "offer", "paused"]
+    states = [*GATE_STATES, "choosing", "asking", "offer", "paused"]
     transitions = [
-        {"trigger": "begin", "source": "idle", "dest": "choosing", "after": "show_choices"},
+        *GATE_TRANSITIONS,
+        # A scale asked for by name: the gate's questions first when open (the list follows them), else the scale.
+        *gate_entries("begin_with"),
         {"trigger": "begin_with", "source": "idle", "dest": "asking", "after": "start_named"},
         {"trigger": "receive", "source": "choosing", "dest": "asking", "conditions": "picks_scale",
          "after": "start_picked"},
@@ -137,8 +142,10 @@ class AssessmentFlow(Flow):
     def start_picked(self, event) -> None:
         self._start(self._picked(event))
 
-    def start_named(self, event) -> None:
+    async def start_named(self, event) -> None:
         """A resident who asked for a scale by name (or by what it measures) starts it at once."""
+        if not await self.keeps_results():
+            self.say(self.t("consent.not_kept_note"))
         self._start(self.ctx.knowledge.scales.get(event.args[0]))
 
     def start_offered(self, event) -> None:
@@ -175,11 +182,13 @@ class AssessmentFlow(Flow):
     async def finish(self, event) -> None:
         answers = [*self.data["answers"], self._answer(event)]
         scale, result = self.scale, self.scale.score(answers)
-        await save_assessment(self.ctx.services, self.ctx.ref.id, result, answers, source="chat")
+        kept = await self.keeps_results()
+        if kept:
+            await save_assessment(self.ctx.services, self.ctx.ref.id, result, answers, source="chat")
         log.info("assessment completed", extra={"scale": scale.id, "band": result.band,
-                                                "safety": result.safety_positive})
+                                                "safety": result.safety_positive, "kept": kept})
         self.say(describe_result(self.ctx, scale, result))
-        self.say(self.t("assessment.saved"))
+        self.say(self.t("assessment.saved" if kept else "consent.result_not_kept"))
         if result.safety_positive:  # last, so the check's first question is what the resident answers
             self.say(self.t("assessment.safety"))
             ref = replace(self.ctx.ref, language=self.ctx.lang)  # a language switched this turn counts already

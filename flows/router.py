@@ -1,10 +1,10 @@
 """The router: the pipeline stage that sends each message to the right flow, or answers it itself.
 
 Order of reading a message: language words, global words (menu, exit, counsellor, record, the five
-areas, resuming pushes), an answer to a clarifying question, the resident's current flow (resumed,
-continued or expired by age; a sure request for a person or to stop pushes still goes through),
-the top-level menu numbers, then what the free text asks for (flows/intents.py). Exact commands
-always win over the reading. A resident is never met with silence.
+areas, resuming pushes, the privacy notice and consent), an answer to a clarifying question, the
+resident's current flow (resumed, continued or expired by age; a sure request for a person or to stop
+pushes still goes through), the top-level menu numbers, then what the free text asks for
+(flows/intents.py). Exact commands always win over the reading. A resident is never met with silence.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from flows.counsellor import request_counsellor
 from flows.events import EventsFlow
 from flows.intents import CLARIFY, Understanding
 from flows.optout import opt_in
+from flows.privacy import notice_reply, pointer, withdraw
 from flows.record import record_reply
 from flows.stations import StationsFlow
 from flows.tips import TipsFlow, set_daily_tip
@@ -50,8 +51,11 @@ LANGUAGES = {"menu.words.lang_zh_hans": "zh-Hans", "menu.words.lang_zh_hant": "z
              "menu.words.lang_en": "en"}
 OPT_IN = "intents.words.optin"
 SUBSCRIBE = "tips.words.subscribe"  # the daily tip, anywhere: the reading must not take it for "stop pushes"
+CONSENT_WORDS = {"consent.words.notice": notice_reply, "consent.words.withdraw": withdraw}
+CONSENT_KEYS = {"MENU_PRIVACY": notice_reply, "MENU_WITHDRAW": withdraw}
+GRANT_WORD = "consent.words.grant"  # the assessment flow asks its consent question again
 GLOBAL_WORDS = [*AREAS, *LANGUAGES, "menu.words.menu", "menu.words.exit", "menu.words.history",
-                "events.words.mine", OPT_IN, SUBSCRIBE]
+                "events.words.mine", OPT_IN, SUBSCRIBE, *CONSENT_WORDS, GRANT_WORD]
 PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
 
 
@@ -79,7 +83,7 @@ class Router:
         await self.detect_language(ctx, inbound.text)
         replies = await self.on_text(ctx, inbound.text)
         if ctx.ref.is_new:  # first contact: who we are, and the emergency numbers, come first
-            welcome = Reply(text=ctx.t("welcome", menu=ctx.menu()))
+            welcome = self.welcome(ctx)
             return [welcome] if ctx.welcome_covers else [welcome, *replies]
         return replies
 
@@ -87,8 +91,10 @@ class Router:
     async def on_event(self, ctx: Ctx, inbound: Inbound) -> list[Reply]:
         if inbound.event == "subscribe":
             await self.services.states.clear(ctx.openid)
-            return [Reply(text=ctx.t("welcome", menu=ctx.menu()))]
+            return [self.welcome(ctx)]
         if inbound.event == "click":
+            if inbound.event_key in CONSENT_KEYS:
+                return await CONSENT_KEYS[inbound.event_key](ctx)
             area = MENU_KEYS.get(inbound.event_key)
             return await self.start(ctx, area) if area else [Reply(text=ctx.menu())]
         if inbound.event == "scan":
@@ -141,6 +147,10 @@ class Router:
         if key == SUBSCRIBE:
             await set_daily_tip(ctx, True)
             return [Reply(text=ctx.t("tips.subscribed"))]
+        if key in CONSENT_WORDS:
+            return await CONSENT_WORDS[key](ctx)
+        if key == GRANT_WORD:
+            return await self.start(ctx, AssessmentFlow.name, trigger="reconsider")
         current = await states.get(ctx.openid)
         if current is not None and current.flow == CLARIFY:
             chosen = await self.understanding.choose(ctx, current, text)
@@ -154,6 +164,9 @@ class Router:
         if number in MENU_NUMBERS:
             return await self.start(ctx, MENU_NUMBERS[number])
         return await self.understanding.answer(ctx, text)
+
+    def welcome(self, ctx: Ctx) -> Reply:
+        return Reply(text=ctx.t("welcome", menu=ctx.menu(), privacy=pointer(ctx)))
 
     async def continue_flow(self, ctx: Ctx, current: FlowState, text: str) -> list[Reply]:
         age = current.age_seconds()

@@ -1,4 +1,5 @@
-"""The flows package in the app: the knowledge loaded once, the router stage, the record page, the APIs."""
+"""The flows package in the app: the knowledge loaded once, the router stage, the record and privacy pages,
+the APIs."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ from bot.pipeline import ORDER_ROUTER
 from flows import api
 from flows.keys import KNOWLEDGE
 from flows.models import Event
+from flows.privacy import PAGE as PRIVACY_PAGE, notice_text, privacy_page
 from flows.record import record_page
 from flows.router import Router
 from knowledge.events_seed import load_event_seeds
@@ -25,6 +27,7 @@ async def flows_stage(app: web.Application) -> AsyncIterator[None]:
     """Content is read once per worker; a test may put its own knowledge on the app before start."""
     if KNOWLEDGE not in app:
         app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
+    notice_text(app[KNOWLEDGE].texts, "zh-Hans")  # a bad notice version or retention setting stops the start
     services = app[SERVICES]
     services.pipeline.add(ORDER_ROUTER, "router", Router(services, app[KNOWLEDGE]))
     yield
@@ -33,6 +36,7 @@ async def flows_stage(app: web.Application) -> AsyncIterator[None]:
 def setup_app(app: web.Application) -> None:
     app.cleanup_ctx.append(flows_stage)
     app.router.add_get("/record/{token}", record_page)
+    app.router.add_get(PRIVACY_PAGE, privacy_page)
     api.setup_routes(app)
 
 

@@ -66,6 +66,7 @@ async def resident_record(services: Services, resident_id: int) -> dict:
         callbacks = list(await session.scalars(select(Callback).where(Callback.resident_id == resident_id)
                                                .order_by(Callback.id.desc()).limit(5)))
         assessments, registrations = await _flows_record(session, resident_id)
+        consent = await _consent(session, resident_id)
     county = {c.id: c.name.get("zh-Hans") for c in stations().counties()}
     return {
         "resident": {"id": resident.id, "language": resident.language, "area": county.get(resident.area, resident.area),
@@ -76,7 +77,21 @@ async def resident_record(services: Services, resident_id: int) -> dict:
         "callbacks": [{"phone": c.phone, "status": c.status, "at": iso(c.created_at)} for c in callbacks],
         "assessments": assessments,
         "registrations": registrations,
+        "consent": consent,
     }
+
+
+async def _consent(session, resident_id: int) -> dict:
+    """Whether the resident agreed to keep their health data, and every step of that, when flows is present."""
+    try:
+        from flows.consent import history, summarise
+    except ImportError:  # flows not installed: nothing was asked
+        return {"decision": None, "version": "", "age_band": None, "at": None, "history": []}
+    events = await history(session, resident_id)
+    state = summarise(events)
+    return {"decision": state.decision, "version": state.version, "age_band": state.age_band, "at": iso(state.at),
+            "history": [{"kind": e.kind, "version": e.notice_version, "detail": e.detail, "channel": e.channel,
+                         "staff_id": e.staff_id, "at": iso(e.created_at)} for e in events]}
 
 
 async def _flows_record(session, resident_id: int) -> tuple[list[dict], list[dict]]:

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import Staff
 from bot.models import Conversation, Message, Resident, StaffUser
+from flows.consent import Consent, history as consent_history, summarise
+from flows.models import ConsentEvent
 from flows.safety.models import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
 from handoff.review.access import case_visible, message_scope
@@ -39,6 +41,8 @@ class ConversationView:
     turns: list[Turn]
     cases: list[CaseView]
     detections: list[CrisisDetection]
+    consent: Consent = field(default_factory=Consent)  # the resident's, now: what may be kept of their health data
+    consent_history: list[tuple[ConsentEvent, str]] = field(default_factory=list)  # (step, staff name)
 
     def rows(self) -> list[Row]:
         return [Row(self.conversation.id, t.message.id, t.message.created_at, self.resident.openid,
@@ -98,7 +102,9 @@ async def load(session: AsyncSession, conversation_id: int, user: Staff) -> Conv
         turns.append(Turn(m, staff.get(m.author_id, "") if m.author_id else "", found,
                           highlight(m.content, [w for d in found for w in (d.matched or [])])))
     cases = [await _case_view(session, case, staff) for case in shown]
-    return ConversationView(conversation, resident, turns, cases, detections)
+    steps = await consent_history(session, resident.id)
+    return ConversationView(conversation, resident, turns, cases, detections, summarise(steps),
+                            [(e, staff.get(e.staff_id, "") if e.staff_id else "") for e in steps])
 
 
 async def _case_view(session: AsyncSession, case: Case, staff: dict[int, str]) -> CaseView:

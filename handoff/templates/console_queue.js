@@ -97,7 +97,19 @@ function renderRecord(r) {
     el('div', {}, '语言 ' + res.language + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
     el('div', {}, '既往个案：' + (r.cases.filter(c => c.status === 'closed').map(c => '#' + c.id + ' L' + c.level + ' ' + (c.outcome || '')).join('，') || '无')),
     el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
-    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + x.status + '）').join('；') || '无')));
+    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + x.status + '）').join('；') || '无')),
+    renderConsent(r.consent));
+}
+const CONSENT_KINDS = {granted: '同意保存', declined: '不同意保存', withdrawn: '撤回同意', age_band: '年龄段', paper_form: '纸质同意书'};
+const AGE_BANDS = {under14: '未满14岁', '14to17': '14-17岁', adult: '18岁及以上'};
+function renderConsent(c) {
+  const when = iso => iso ? new Date(iso).toLocaleString('zh-CN', {hour12: false}) : '';
+  const state = c.decision ? CONSENT_KINDS[c.decision] + '（' + c.version + ' 版说明，' + when(c.at) + '）' : '未询问';
+  const steps = c.history.map(e => el('li', {}, when(e.at) + ' ' + (CONSENT_KINDS[e.kind] || e.kind)
+    + (e.kind === 'age_band' ? '：' + (AGE_BANDS[e.detail] || e.detail) : e.detail ? '：' + e.detail : '')
+    + ' · ' + e.version + ' 版' + (e.channel === 'paper' ? ' · 工作人员 #' + e.staff_id : '')));
+  return el('div', {}, '健康信息同意：' + state + (c.age_band ? ' · ' + AGE_BANDS[c.age_band] : ''),
+    steps.length ? el('details', {}, el('summary', {}, '同意记录（' + steps.length + '）'), el('ol', {}, ...steps)) : null);
 }
 function renderNotes(notes) { $('notes').replaceChildren(...notes.map(n => el('div', {}, el('span', {class: 'muted'}, n.author + ' ' + clock(n.at) + '：'), n.body))); }
 function renderTimeline(steps) { $('timeline').replaceChildren(...steps.map(s => el('div', {}, clock(s.at) + ' ' + s.kind + (s.actor ? ' · ' + s.actor : '') + (s.detail ? ' · ' + s.detail : '')))); }

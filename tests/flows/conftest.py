@@ -7,6 +7,7 @@ import pytest
 
 from bot.auth import COOKIE, SESSIONS
 from bot.auth.users import add_user
+from tests.consent import CONSENT_TURNS
 
 TURN_WORK = ("turn:", "promoted:")  # the background work a message starts; other packages run long-lived tasks
 
@@ -54,6 +55,10 @@ class Resident:
         await settle(self.services)
         return answer.text
 
+    async def consent(self) -> None:
+        """Agree to keep assessment results, as a resident does in the chat, and go back to the menu."""
+        await self.answers(*CONSENT_TURNS)
+
     async def answers(self, *texts: str) -> str:
         """Send several messages; the last reply."""
         reply = ""
@@ -67,6 +72,13 @@ async def resident(platform, services):
     person = Resident(platform, services, "o-flows-resident")
     await person.follow()
     return person
+
+
+@pytest.fixture
+async def consented(resident):
+    """The resident, having agreed to keep assessment results (`pytest.mark.usefixtures("consented")`)."""
+    await resident.consent()
+    return resident
 
 
 @pytest.fixture

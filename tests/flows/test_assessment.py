@@ -13,6 +13,8 @@ from knowledge.library import load_knowledge
 from knowledge.scales import Scale, default_scales
 from tests.flows.conftest import Resident
 
+pytestmark = pytest.mark.usefixtures("consented")  # their residents agreed to keep results
+
 SCALES = default_scales()
 
 
@@ -223,6 +225,7 @@ bands:
     services = app[SERVICES]
     person = Resident(Platform(client, app_config), services, "o-new-scale")
     await person.follow()
+    await person.consent()
     menu = await person.say("测评")
     assert "9 三题心情小测" in menu
     assert "第 1/3 题：睡得不好" in await person.say("9")

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.models import Resident
 
-MENU_CLICKS = {"MENU_ASSESS": "assessment.choose", "MENU_TIPS": "tips.topics", "MENU_EVENTS": "events",
+# A first assessment opens with the age band question (then consent): flows/consent_gate.py.
+MENU_CLICKS = {"MENU_ASSESS": "consent.ask_age", "MENU_TIPS": "tips.topics", "MENU_EVENTS": "events",
                "MENU_STATIONS": "stations.ask"}
 
 
@@ -18,19 +19,19 @@ def first_line(text: str) -> str:
 
 async def test_subscribing_gets_the_welcome_with_emergency_numbers_and_menu(platform, services, say):
     answer = await platform.event("o-new-follower", "subscribe")
-    assert answer.text == say("welcome", menu=say("menu"))
+    assert answer.text == say("welcome", menu=say("menu"), privacy=say("privacy.pointer"))
     assert "12356" in answer.text and "110" in answer.text and "120" in answer.text
 
 
 async def test_first_message_without_follow_event_gets_the_welcome(make_resident, say):
     person = await make_resident("o-first-words", follow=False)
-    assert (await person.say("在吗")).startswith(say("welcome", menu=say("menu")))
+    assert (await person.say("在吗")).startswith(say("welcome", menu=say("menu"), privacy=say("privacy.pointer")))
 
 
 async def test_first_message_that_asks_something_gets_welcome_and_an_answer(make_resident, say):
     person = await make_resident("o-first-question", follow=False)
     reply = await person.say("睡不着怎么办")
-    assert reply.startswith(say("welcome", menu=say("menu")))
+    assert reply.startswith(say("welcome", menu=say("menu"), privacy=say("privacy.pointer")))
     assert "睡" in reply.split(say("menu"), 1)[1]
 
 
@@ -53,7 +54,7 @@ async def test_counsellor_menu_key_opens_a_case(resident, services):
     assert len(cases) == 1 and cases[0].reason == "resident_request"
 
 
-@pytest.mark.parametrize("typed,text_key", [("1", "assessment.choose"), ("测评", "assessment.choose"),
+@pytest.mark.parametrize("typed,text_key", [("1", "consent.ask_age"), ("测评", "consent.ask_age"),
                                             ("2", "tips.topics"), ("科普", "tips.topics"),
                                             ("4", "stations.ask"), ("站点", "stations.ask")])
 async def test_typed_numbers_and_words_open_the_areas(resident, typed, text_key, say):
@@ -117,7 +118,7 @@ async def test_language_words_switch_and_are_stored(resident, services, word, la
     assert reply == say("language_switched", lang) + "\n\n" + say("menu", lang)
     async with services.db() as session:
         assert await session.scalar(select(Resident.language).where(Resident.openid == resident.openid)) == lang
-    assert (await resident.say("1")).startswith(first_line(say("assessment.choose", lang, scales="")))
+    assert (await resident.say("1")).startswith(first_line(say("consent.ask_age", lang)))
 
 
 async def test_traditional_menu_is_derived_and_flows_speak_it(resident, say):
@@ -166,6 +167,7 @@ def clock(monkeypatch):
 
 
 async def start_phq9(person) -> None:
+    await person.consent()
     await person.answers("测评", "6", "1", "2")  # PHQ-9 is the 6th scale; two answers given
 
 

@@ -15,7 +15,7 @@ async def cases(services) -> list[Case]:
 
 async def post(client, headers, resident, scale: str, answers: list[int]) -> dict:
     resp = await client.post("/api/assessments", json={"openid": resident.openid, "scale": scale,
-                                                       "answers": answers}, headers=headers)
+                                                       "answers": answers, "paper_consent": True}, headers=headers)
     assert resp.status == 201
     return await resp.json()
 
@@ -54,3 +54,15 @@ async def test_a_form_with_the_safety_item_at_zero_opens_no_case(client, residen
     headers = await staff_login("counsellor1", "counsellor")
     body = await post(client, headers, resident, "PHQ-9", [3] * 8 + [0])
     assert body["case_id"] is None and await cases(services) == []
+
+
+async def test_without_the_paper_consent_the_form_is_refused_but_its_safety_item_still_opens_the_case(
+        client, resident, services, staff_login):
+    headers = await staff_login("counsellor1", "counsellor")
+    resp = await client.post("/api/assessments", json={"openid": resident.openid, "scale": "PHQ-9",
+                                                       "answers": [0] * 8 + [2]}, headers=headers)
+    assert resp.status == 400
+    [case] = await cases(services)
+    assert (await resp.json())["case_id"] == case.id and case.status == "waiting"
+    async with services.db() as session:
+        assert list(await session.scalars(select(Assessment))) == []

@@ -11,6 +11,8 @@ from flows.models import Assessment
 from flows.record import make_token, read_token
 from tests.flows.test_assessment import take
 
+pytestmark = pytest.mark.usefixtures("consented")  # their residents agreed to keep results
+
 
 async def record_link(resident) -> str:
     answer = await resident.answer("档案")
@@ -60,7 +62,8 @@ async def rows(services) -> list[Assessment]:
 async def test_staff_enter_a_paper_questionnaire_scored_like_the_chat(client, resident, services, staff_login):
     headers = await staff_login("counsellor1", "counsellor")
     resp = await client.post("/api/assessments", json={"openid": resident.openid, "scale": "epds",
-                                                       "answers": [0, 0, 3, 0, 3, 3, 3, 3, 3, 2]}, headers=headers)
+                                                       "answers": [0, 0, 3, 0, 3, 3, 3, 3, 3, 2],
+                                                       "paper_consent": True}, headers=headers)
     assert resp.status == 201
     body = await resp.json()
     assert (body["scale"], body["total"], body["band"]) == ("EPDS", 1, "unlikely")
@@ -93,16 +96,38 @@ async def test_bad_paper_input_is_refused_and_nothing_saved(client, resident, se
 
 async def test_paper_questionnaire_for_unknown_resident_is_404(client, services, staff_login):
     headers = await staff_login("admin1", "admin")
-    resp = await client.post("/api/assessments", json={"openid": "o-nobody", "scale": "PHQ-2", "answers": [0, 0]},
-                             headers=headers)
+    resp = await client.post("/api/assessments", json={"openid": "o-nobody", "scale": "PHQ-2", "answers": [0, 0],
+                                                       "paper_consent": True}, headers=headers)
     assert resp.status == 404 and await rows(services) == []
 
 
 async def test_paper_questionnaires_need_a_staff_login_and_role(client, resident, services, staff_login):
-    body = {"openid": resident.openid, "scale": "PHQ-2", "answers": [0, 0]}
+    body = {"openid": resident.openid, "scale": "PHQ-2", "answers": [0, 0], "paper_consent": True}
     assert (await client.post("/api/assessments", json=body)).status == 401
     headers = await staff_login("reviewer1", "reviewer")
     assert (await client.post("/api/assessments", json=body, headers=headers)).status == 403
     headers = await staff_login("counsellor1", "counsellor")
     assert (await client.post("/api/assessments", json=body)).status == 403  # no CSRF header
     assert await rows(services) == []
+
+
+@pytest.mark.parametrize("confirmation", [{}, {"paper_consent": False}, {"paper_consent": "yes"}])
+async def test_a_paper_questionnaire_needs_the_paper_consent_form_confirmed(client, resident, services, staff_login,
+                                                                            confirmation):
+    headers = await staff_login("counsellor1", "counsellor")
+    body = {"openid": resident.openid, "scale": "PHQ-2", "answers": [1, 1], **confirmation}
+    resp = await client.post("/api/assessments", json=body, headers=headers)
+    assert resp.status == 400
+    assert "'paper_consent' must be true" in (await resp.json())["error"]
+    assert await rows(services) == []
+
+
+async def test_a_confirmed_paper_form_is_in_the_consent_history(client, resident, services, staff_login):
+    from flows.models import ConsentEvent
+
+    headers = await staff_login("counsellor1", "counsellor")
+    body = {"openid": resident.openid, "scale": "PHQ-2", "answers": [1, 1], "paper_consent": True}
+    assert (await client.post("/api/assessments", json=body, headers=headers)).status == 201
+    async with services.db() as session:
+        form = await session.scalar(select(ConsentEvent).where(ConsentEvent.kind == "paper_form"))
+    assert (form.channel, form.detail) == ("paper", "PHQ-2") and form.staff_id is not None

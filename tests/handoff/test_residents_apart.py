@@ -19,6 +19,7 @@ from flows.models import Assessment
 from flows.safety.models import CrisisDetection
 from handoff.models import Case
 from tests.conftest import settle
+from tests.consent import consent_in_chat
 
 CRISIS = "我已经写好遗书，今晚就从楼顶跳下去"
 RESIDENTS = [f"o-apart-{name}" for name in "ABCDEFGH"]
@@ -64,6 +65,7 @@ async def test_interleaved_messages_through_the_webhook_stay_with_their_resident
         seen[letter] += 1
         await platform.text(openid(letter), marked(letter, seen[letter]), msg_id=next(_ids))
     await platform.text(openid("B"), CRISIS, msg_id=next(_ids))
+    await consent_in_chat(platform.text, openid("C"))  # C's results are kept
     await platform.text(openid("C"), "测评", msg_id=next(_ids))
     await platform.text(openid("C"), "GAD-2", msg_id=next(_ids))  # two questions
     for answer in ("0", "1"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flows.safety import detections_for, enter_safety_check, mark_false_alarm
 from handoff.cases import resident_ref
+from tests.consent import consent_in_chat
 from tests.safety.conftest import cases_of, resident_id
 
 PASSIVE = "我觉得活着没意思"
@@ -96,6 +97,7 @@ async def test_hyperbole_gets_no_safety_response(services, say):
 
 async def test_a_crisis_message_inside_an_assessment_gets_the_safety_path_and_the_assessment_survives(
         services, say):
+    await consent_in_chat(say, "o-phq")
     await say("o-phq", "测评")
     await say("o-phq", "1")
     before = await services.states.get("o-phq")

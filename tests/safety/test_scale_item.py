@@ -4,6 +4,7 @@ from __future__ import annotations
 from flows.safety import detections_for
 from handoff.cases import claim
 from handoff.queue import CaseQueue
+from tests.consent import consent_in_chat
 from tests.flows.test_assessment import number_of
 from tests.safety.conftest import cases_of
 
@@ -15,6 +16,7 @@ OFFER = "和咨询师聊聊吗"
 
 async def item9_positive(say, openid: str) -> str:
     """PHQ-9 with every item 0 but item 9 ("better off dead") at 1; the reply to the last answer."""
+    await consent_in_chat(say, openid)
     await say(openid, "测评")
     await say(openid, number_of("PHQ-9"))
     for answer in [0] * 8:

@@ -26,6 +26,7 @@ PUBLIC = {
     "/login": "the way in; CSRF-checked and throttled",
     "/logout": "ends the caller's own session (or, with everywhere, all of the caller's) only; CSRF-checked",
     "/record/{token}": "a resident's own record, opened by a signed link that expires",
+    "/privacy": "the privacy notice, public by design: residents read it before they consent",
 }
 # The simulator speaks as any resident, so it only exists while the WeChat API is a mock (demo, tests).
 MOCK_ONLY = {"/simulator", "/simulator/api/send", "/simulator/api/inbox"}
