@@ -80,9 +80,14 @@ class Detector:
         if not recent or len(text) > SHORT_FOLLOW_UP:
             return alone, False
         together = self.model.read("。".join([*recent, text]))
-        if together.level > max(alone.level, *(self.model.read(earlier).level for earlier in recent)):
+        if together.level > max(self._alone(alone, text), *(self._alone(self.model.read(e), e) for e in recent)):
             return together, True
         return alone, False
+
+    @staticmethod
+    def _alone(reading: ModelReading, text: str) -> int:
+        """The level the model's reading of one message acted on (a too-short one only asked)."""
+        return 0 if too_short(text) else reading.level
 
     @staticmethod
     def _reason(reading: ModelReading, joined: bool) -> str:

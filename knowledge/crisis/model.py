@@ -106,6 +106,14 @@ class CrisisModel:
                 best = np.maximum(best, p)
         level = max((k for k in (2, 3, 4) if float(best[k - 2]) >= self.calibration.at_least[k]), default=0)
         ask = bool(level == 0 and best[0] >= self.calibration.ask)
-        evidence = tuple(g.strip(START + END) for g in self._model.strongest(marked(best_piece), [2, 3, 4])
-                         ) if (level or ask) else ()
+        evidence = _words(self._model.strongest(marked(best_piece), [2, 3, 4], k=6))[:3] if (level or ask) else ()
         return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), evidence)
+
+
+def _words(grams: list[str]) -> tuple[str, ...]:
+    """N-grams as a counsellor reads them: edge marks gone, no single characters, none inside another."""
+    kept: list[str] = []
+    for gram in (g.strip(START + END).strip() for g in grams):
+        if len(gram) > 1 and not any(gram in other for other in kept):
+            kept = [other for other in kept if other not in gram] + [gram]
+    return tuple(kept)

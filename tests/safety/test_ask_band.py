@@ -71,10 +71,11 @@ async def test_no_answer_is_asked_again_once_then_a_counsellor_is_offered(servic
 
 async def test_risk_spread_over_short_messages_is_read_together(services, say, on_duty):
     await on_duty()
-    parts = ["我想好了", "就今晚", "药已经攒够了"]
-    assert all(detector().scan(p).level < 3 for p in parts[:2])
-    for part in parts:
-        reply = await say("o-spread", part)
+    parts = ["我想好了", "今晚", "药够了"]
+    assert all(detector().scan(p).level < 2 for p in parts)  # each alone is only asked about
+    first = await say("o-spread", parts[0])
+    assert "结束生命" in first
+    reply = await say("o-spread", parts[1])
     assert "110" in reply
     [case] = await cases_of(services, "o-spread")
     assert case.level >= 3
