@@ -1,4 +1,7 @@
-"""Crisis detector speed on one core: messages per second, mean and p99 µs per scan.
+"""Crisis detector speed on one core: messages per second, mean and p99 µs of CPU per scan.
+
+CPU time (thread_time), not wall time: the machine shares two cores with its load, and a scan's own
+cost is what the budget (1 ms p99) is about.
 
 Not a test: a script that prints numbers, run as `.venv/bin/python bench/crisis_bench.py`.
 The mix is realistic chat: short messages, long multi-sentence messages, English and mixed
@@ -47,13 +50,13 @@ def main() -> None:
     for _, text in messages:
         detector.scan(text)
     timings: dict[str, list[float]] = {kind: [] for kind in kinds}
-    for _ in range(5):
+    for _ in range(2):
         rng.shuffle(messages)
         for kind, text in messages:
-            t0 = time.perf_counter_ns()
+            t0 = time.thread_time_ns()
             detector.scan(text)
-            timings[kind].append((time.perf_counter_ns() - t0) / 1000)
-    print(f"lexicon load: {load_ms:.0f} ms; 5 passes over {len(messages)} texts")
+            timings[kind].append((time.thread_time_ns() - t0) / 1000)
+    print(f"lexicon and model load: {load_ms:.0f} ms; 2 passes over {len(messages)} texts")
     for kind, texts in kinds.items():
         _report(kind, timings[kind], texts)
     _report("all", [t for ts in timings.values() for t in ts], [t for _, t in messages])

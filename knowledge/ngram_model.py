@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,10 +52,8 @@ class NgramModel:
 
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's TF-IDF row as (feature indices, weights): sublinear counts, L2-normalised."""
-        counts: dict[int, int] = {}
-        for j in map(self.vocabulary.get, self.grams(text[:self.max_chars])):
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
+        counts = Counter(map(self.vocabulary.get, self.grams(text[:self.max_chars])))  # counted in C
+        counts.pop(None, None)  # n-grams the model never saw
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         rows = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -85,8 +84,10 @@ class NgramModel:
         rows, weights = self._vector(text)
         if not len(rows):
             return []
-        coef = self.coef if len(self.classes) > 2 else np.vstack([-self.coef, self.coef])
-        push = (coef[toward][:, rows].sum(0) - coef[:, rows].mean(0)) * weights
+        by_feature = self._by_feature[rows]  # (features of the text, classes)
+        if len(self.classes) == 2:
+            by_feature = np.hstack([-by_feature, by_feature])
+        push = (by_feature[:, toward].sum(1) - by_feature.mean(1)) * weights
         names = self.names
         picked = []
         for i in np.argsort(-push):

@@ -63,6 +63,7 @@ class CrisisModel:
             raise ModelFileError(f"crisis model classes are {model.classes}, expected levels 0-4")
         self._model = model
         self.calibration = calibration
+        model.names, model.proba("")  # built now, at start, not on the first message that needs them
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> "CrisisModel":
