@@ -32,13 +32,18 @@ async def test_asking_for_a_real_person_requests_a_counsellor_as_the_menu_does(r
     assert await cases(services) == ["resident_request"]
 
 
-async def test_a_named_scale_starts_that_scale(resident, knowledge):
+async def test_a_named_scale_starts_that_scale(resident, knowledge, consented):
     reply = await resident.say("我想做个抑郁测试")
     phq9 = knowledge.scales.get("PHQ-9")
     assert phq9.name.zh_hans in reply and f"第 1/{len(phq9.items)} 题：{phq9.items[0].text.zh_hans}" in reply
 
 
-async def test_an_assessment_without_a_scale_offers_the_list(resident, say):
+async def test_a_named_scale_waits_for_the_consent_questions_first(resident, say):
+    """The consent gate stands before every self-check, however it was asked for."""
+    assert (await resident.say("我想做个抑郁测试")).startswith(first_line(say("consent.ask_age")))
+
+
+async def test_an_assessment_without_a_scale_offers_the_list(resident, say, consented):
     assert (await resident.say("我想做个心理测评")).startswith(first_line(say("assessment.choose", scales="")))
 
 
@@ -121,16 +126,17 @@ async def test_optout_unsubscribes_from_campaign_pushes_at_once_and_says_how_to_
 async def test_first_message_gets_the_welcome_and_the_answer(make_resident, knowledge, say):
     person = await make_resident("o-first-phq", follow=False)
     reply = await person.say("我想做个抑郁测试")
-    assert reply.startswith(say("welcome", menu=say("menu")))
-    assert "第 1/9 题" in reply.split(say("menu"), 1)[1]
+    welcome = say("welcome", menu=say("menu"), privacy=say("privacy.pointer"))
+    assert reply.startswith(welcome)
+    assert first_line(say("consent.ask_age")) in reply[len(welcome):]  # the self-check begins: its first question
 
 
 async def test_first_greeting_gets_only_the_welcome(make_resident, say):
     person = await make_resident("o-first-hello", follow=False)
-    assert await person.say("早上好") == say("welcome", menu=say("menu"))
+    assert await person.say("早上好") == say("welcome", menu=say("menu"), privacy=say("privacy.pointer"))
 
 
-async def test_an_unsure_reading_asks_which_of_two_and_the_number_starts_it(resident, say):
+async def test_an_unsure_reading_asks_which_of_two_and_the_number_starts_it(resident, say, consented):
     question = await resident.say("我想了解一下")
     assert question == say("intents.clarify", first=say("intents.choice.counsellor"),
                            second=say("intents.choice.assessment"))
@@ -149,7 +155,7 @@ async def test_a_request_for_a_person_inside_a_flow_goes_through(resident, servi
     assert await cases(services) == ["resident_request"]
 
 
-async def test_exact_words_still_win_over_the_reading(resident, say):
+async def test_exact_words_still_win_over_the_reading(resident, say, consented):
     assert (await resident.say("1")).startswith(first_line(say("assessment.choose", scales="")))
     assert await resident.say("订阅") == say("tips.subscribed")
 
