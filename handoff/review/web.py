@@ -130,24 +130,28 @@ async def conversation_page(request: web.Request) -> web.Response:
 async def conversation_export(request: web.Request) -> web.Response:
     view = await _readable(request)
     fmt, redacted = request.match_info["fmt"], _bool(request, "redact", True)
-    records = export.as_records(view.rows(), redacted=redacted, names=view.names(_bool(request, "staff", False)))
+    names = view.names(_bool(request, "staff", False))
+    records = export.as_records(view.rows(), redacted=redacted, names=names)
     await audit.record(request.app[SERVICES].db, request, await current_user(request), "export", "conversation",
                        view.conversation.id, f"{fmt} rows={len(records)} redacted={int(redacted)}")
-    meta = {"conversation_id": view.conversation.id, "redacted": redacted,
-            "cases": [{"case_id": c.case.id, "level": c.case.level, "outcome": c.case.outcome,
-                       "status": c.case.status} for c in view.cases]}
+    meta = {"conversation_id": view.conversation.id, "redacted": redacted, "cases": _cases(view, redacted, names)}
     return _download(fmt, f"conversation-{view.conversation.id}", records, meta)
+
+
+def _cases(view: conversation.ConversationView, redacted: bool, names: list[str]) -> list[dict]:
+    return [export.case_record(c.case, c.counsellor, c.notes, redacted=redacted, names=names) for c in view.cases]
 
 
 @require_role(*EXPORT_ROLES)
 async def conversation_print(request: web.Request) -> web.Response:
     view = await _readable(request)
     redacted = _bool(request, "redact", True)
-    records = export.as_records(view.rows(), redacted=redacted, names=view.names(_bool(request, "staff", False)))
+    names = view.names(_bool(request, "staff", False))
+    records = export.as_records(view.rows(), redacted=redacted, names=names)
     await audit.record(request.app[SERVICES].db, request, await current_user(request), "print", "conversation",
                        view.conversation.id, f"rows={len(records)} redacted={int(redacted)}")
-    return aiohttp_jinja2.render_template("review_print.html", request,
-                                          {"view": view, "records": records, "redacted": redacted})
+    return aiohttp_jinja2.render_template("review_print.html", request, {
+        "view": view, "records": records, "redacted": redacted, "cases": _cases(view, redacted, names)})
 
 
 def setup_app(app: web.Application) -> None:
