@@ -59,10 +59,14 @@ async def timeline(services: Services, case_id: int) -> tuple[list[dict], list[d
 
 
 async def resident_record(services: Services, resident_id: int) -> dict:
+    names = await staff_names(services)
     async with services.db() as session:
         resident = await session.get(Resident, resident_id)
         past = list(await session.scalars(select(Case).where(Case.resident_id == resident_id)
                                           .order_by(Case.id.desc()).limit(20)))
+        closed = [c.id for c in past if c.status == "closed"]
+        notes = list(await session.scalars(select(Note).where(Note.case_id.in_(closed)).order_by(Note.id))) \
+            if closed else []
         callbacks = list(await session.scalars(select(Callback).where(Callback.resident_id == resident_id)
                                                .order_by(Callback.id.desc()).limit(5)))
         assessments, registrations = await _flows_record(session, resident_id)
@@ -73,7 +77,7 @@ async def resident_record(services: Services, resident_id: int) -> dict:
                      "subscribed": resident.subscribed, "since": iso(resident.created_at), "scene": resident.scene,
                      "tags": [t.tag for t in resident.tags],
                      "station": home_station(resident.area).name.get("zh-Hans")},
-        "cases": [case_json(c) for c in past],
+        "cases": [_past_case(c, names, notes) for c in past],
         "callbacks": [{"phone": c.phone, "status": c.status, "at": iso(c.created_at)} for c in callbacks],
         "assessments": assessments,
         "registrations": registrations,
@@ -92,6 +96,17 @@ async def _consent(session, resident_id: int) -> dict:
     return {"decision": state.decision, "version": state.version, "age_band": state.age_band, "at": iso(state.at),
             "history": [{"kind": e.kind, "version": e.notice_version, "detail": e.detail, "channel": e.channel,
                          "staff_id": e.staff_id, "at": iso(e.created_at)} for e in events]}
+
+
+def _past_case(case: Case, names: dict[int, str], notes: list[Note]) -> dict:
+    """An earlier case as the next counsellor needs it: a closed one with its summary and notes,
+    so what was said and decided then is not lost when the resident comes back."""
+    found = case_json(case, names)
+    if case.status == "closed":
+        found["summary"] = case.notes or ""
+        found["notes"] = [{"body": n.body, "author": names.get(n.author_id or 0, ""), "at": iso(n.created_at)}
+                          for n in notes if n.case_id == case.id]
+    return found
 
 
 async def _flows_record(session, resident_id: int) -> tuple[list[dict], list[dict]]:

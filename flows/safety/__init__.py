@@ -9,7 +9,8 @@ priority handoff, level 2 the C-SSRS safety check (`check`), and every reading o
     await mark_false_alarm(services, detection_id=..., staff_id=...)   # or case_id=...
     await mark_missed(services, staff_id=..., message_id=..., level=3)  # the bot read it too low
 """
-from flows.safety.record import NotAResidentMessage, detections_for, mark_false_alarm, mark_missed
+from flows.safety.record import MISSED_LEVELS, NotAResidentMessage, detections_for, mark_false_alarm, mark_missed
 from flows.safety.respond import enter_safety_check
 
-__all__ = ["NotAResidentMessage", "detections_for", "enter_safety_check", "mark_false_alarm", "mark_missed"]
+__all__ = ["MISSED_LEVELS", "NotAResidentMessage", "detections_for", "enter_safety_check", "mark_false_alarm",
+           "mark_missed"]

@@ -46,6 +46,20 @@ def as_records(rows: Iterable[Row], *, redacted: bool, names: Iterable[str] = ()
              "content": redact(r.content, names) if redacted else r.content} for r in rows]
 
 
+def case_record(case, counsellor: str, notes: Iterable[tuple[object, str]], *, redacted: bool,
+                names: Iterable[str] = ()) -> dict:
+    """A case as exports carry it: its closing summary and the counsellors' notes beside the messages,
+    redacted as message content is."""
+    names = tuple(names)
+
+    def text(value: str) -> str:
+        return redact(value, names) if redacted else value
+    return {"case_id": case.id, "level": case.level, "outcome": case.outcome, "status": case.status,
+            "counsellor": counsellor, "summary": text(case.notes or ""),
+            "notes": [{"created_at": _iso(n.created_at), "author": author, "body": text(n.body)}
+                      for n, author in notes]}
+
+
 def to_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")

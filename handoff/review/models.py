@@ -14,7 +14,9 @@ from bot.db import Base, utcnow
 from bot.models import BigId, Message
 from handoff.models import Case
 
-ACTIONS = ("view", "search", "export", "print", "delete", "anonymise", "request", "quality", "hold", "release")
+# "label": a staff member marked a message for the crisis corpus (a miss the bot made)
+ACTIONS = ("view", "search", "export", "print", "delete", "anonymise", "request", "quality", "hold", "release",
+           "label")
 
 # Date-range searches walk messages newest first; the core has no index on the time alone.
 Index("ix_review_messages_time", Message.created_at, Message.id)

@@ -11,12 +11,14 @@ from typing import AsyncIterator
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
-from bot.models import Conversation
+from bot.models import Conversation, Message
+from flows.safety import MISSED_LEVELS, NotAResidentMessage, mark_missed
 from handoff.review import audit, conversation, export, search
-from handoff.review.access import CONTENT_ROLES, EXPORT_ROLES, may_read
+from handoff.review.access import CONTENT_ROLES, EXPORT_ROLES, may_read, message_scope
 from handoff.review.quality import checklist
 from handoff.review.staff_views import add_staff_routes
 
@@ -130,24 +132,53 @@ async def conversation_page(request: web.Request) -> web.Response:
 async def conversation_export(request: web.Request) -> web.Response:
     view = await _readable(request)
     fmt, redacted = request.match_info["fmt"], _bool(request, "redact", True)
-    records = export.as_records(view.rows(), redacted=redacted, names=view.names(_bool(request, "staff", False)))
+    names = view.names(_bool(request, "staff", False))
+    records = export.as_records(view.rows(), redacted=redacted, names=names)
     await audit.record(request.app[SERVICES].db, request, await current_user(request), "export", "conversation",
                        view.conversation.id, f"{fmt} rows={len(records)} redacted={int(redacted)}")
-    meta = {"conversation_id": view.conversation.id, "redacted": redacted,
-            "cases": [{"case_id": c.case.id, "level": c.case.level, "outcome": c.case.outcome,
-                       "status": c.case.status} for c in view.cases]}
+    meta = {"conversation_id": view.conversation.id, "redacted": redacted, "cases": _cases(view, redacted, names)}
     return _download(fmt, f"conversation-{view.conversation.id}", records, meta)
+
+
+def _cases(view: conversation.ConversationView, redacted: bool, names: list[str]) -> list[dict]:
+    return [export.case_record(c.case, c.counsellor, c.notes, redacted=redacted, names=names) for c in view.cases]
 
 
 @require_role(*EXPORT_ROLES)
 async def conversation_print(request: web.Request) -> web.Response:
     view = await _readable(request)
     redacted = _bool(request, "redact", True)
-    records = export.as_records(view.rows(), redacted=redacted, names=view.names(_bool(request, "staff", False)))
+    names = view.names(_bool(request, "staff", False))
+    records = export.as_records(view.rows(), redacted=redacted, names=names)
     await audit.record(request.app[SERVICES].db, request, await current_user(request), "print", "conversation",
                        view.conversation.id, f"rows={len(records)} redacted={int(redacted)}")
-    return aiohttp_jinja2.render_template("review_print.html", request,
-                                          {"view": view, "records": records, "redacted": redacted})
+    return aiohttp_jinja2.render_template("review_print.html", request, {
+        "view": view, "records": records, "redacted": redacted, "cases": _cases(view, redacted, names)})
+
+
+@require_role(*CONTENT_ROLES)
+async def mark_missed_message(request: web.Request) -> web.Response:
+    """"The bot missed this" on a resident message the staff member may read here, at level 2-4:
+    the same label the console records, so a city can retrain on its residents' wording."""
+    services, user = request.app[SERVICES], await current_user(request)
+    message_id = int(request.match_info["id"])
+    async with services.db() as session:
+        message = await session.scalar(select(Message).where(Message.id == message_id, message_scope(user)))
+    if message is None:
+        raise web.HTTPForbidden(text="你无权标注这条消息（进行中的个案请在控制台标注）")
+    try:
+        level = int(str((await request.post()).get("level", "")))
+    except ValueError:
+        level = 0
+    if level not in MISSED_LEVELS:
+        raise web.HTTPBadRequest(text="请选择风险等级 2、3 或 4")
+    try:
+        detection_id = await mark_missed(services, staff_id=user.id, message_id=message.id, level=level)
+    except NotAResidentMessage:
+        raise web.HTTPBadRequest(text="只能标注来访者发来的消息") from None
+    await audit.record(services.db, request, user, "label", "message", message.id,
+                       f"missed level={level} detection={detection_id}")
+    raise web.HTTPSeeOther(f"/review/conversations/{message.conversation_id}#m{message.id}")
 
 
 def setup_app(app: web.Application) -> None:
@@ -158,4 +189,5 @@ def setup_app(app: web.Application) -> None:
     app.router.add_get(r"/review/conversations/{id:\d+}", conversation_page)
     app.router.add_get(r"/review/conversations/{id:\d+}/export.{fmt:csv|json}", conversation_export)
     app.router.add_get(r"/review/conversations/{id:\d+}/print", conversation_print)
+    app.router.add_post(r"/review/messages/{id:\d+}/missed", mark_missed_message)
     add_staff_routes(app)

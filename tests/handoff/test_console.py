@@ -235,3 +235,20 @@ async def test_the_console_socket_accepts_the_public_url_behind_the_proxy(aiohtt
     async with own.ws_connect("/console/ws", origin="https://xinzhan.example.gov.cn",
                               headers={"Host": "xinzhan.example.gov.cn", "X-Forwarded-Proto": "https"}) as ws:
         await next_event(ws, "hello")
+
+
+async def test_the_next_case_shows_the_earlier_cases_summary_and_notes(client, platform, staff_client):
+    first, second = await staff_client("c-first"), await staff_client("c-second")
+    await platform.text("o-back", "人工")
+    _, taken = await first.post("/console/api/take")
+    case_id = taken["case"]["id"]
+    await first.post(f"/console/api/cases/{case_id}/notes", {"body": "睡眠差，约好回访"})
+    await first.post(f"/console/api/cases/{case_id}/close", {"outcome": "resolved", "risk_rating": 1,
+                                                             "summary": "情绪平稳"})
+    await platform.text("o-back", "人工")
+    _, taken = await second.post("/console/api/take")
+    _, detail = await second.get(f"/console/api/cases/{taken['case']['id']}")
+    [earlier] = [c for c in detail["record"]["cases"] if c["id"] == case_id]
+    assert earlier["summary"] == "情绪平稳"
+    assert [(n["body"], n["author"]) for n in earlier["notes"]] == [("睡眠差，约好回访", "c-first")]
+    assert detail["notes"] == []  # the new case's own notes stay its own

@@ -61,7 +61,8 @@ async def test_export_writes_misses_and_false_alarms_redacted_and_audited(platfo
     await counsellor.post(f"/console/api/cases/{case_id}/messages/{message['id']}/missed", {"level": 4})
     await platform.text("o-alarm", "我已经写好遗书，今晚就从楼顶跳下去")
     async with services.db() as session:
-        alarm = await session.scalar(select(CrisisDetection.id).where(CrisisDetection.source != MISSED))
+        alarm = await session.scalar(select(CrisisDetection.id).join(Resident, Resident.id == CrisisDetection.resident_id)
+                                     .where(Resident.openid == "o-alarm", CrisisDetection.source != MISSED))
     await mark_false_alarm(services, staff_id=counsellor.id, detection_id=alarm)
 
     lines = await export(clean_database, "site-test", None)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from bot.models import Message
 from handoff.review.requests import file_request
 
 ROLE_ORDER = ("anon", "coun", "sup", "adm", "rev", "admrev")
@@ -22,6 +24,7 @@ TABLE = {
     ("GET", "/review/mine"): (302, 200, 403, 403, 403, 403),
     ("GET", "/review/requests"): (302, 403, 200, 403, 403, 403),
     ("POST", "/review/requests/{id}/{decision}"): (302, 403, 303, 403, 403, 403),
+    ("POST", "/review/messages/{id}/missed"): (302, 303, 303, 403, 303, 303),
 }
 QUALITY_FORM = {"risk_asked": "yes", "safety_plan": "yes", "referral_made": "yes", "follow_up_set": "n/a",
                 "hotline_given": "no", "comments": "及时转介"}
@@ -38,14 +41,19 @@ def test_the_table_covers_every_review_route(client):
 @pytest.mark.parametrize("method,pattern", list(TABLE))
 async def test_each_role_sees_what_it_should(staff, world, services, method, pattern):
     got = []
+    async with services.db() as session:
+        message = await session.scalar(select(Message.id).where(Message.conversation_id == world.closed_conv,
+                                                                Message.sender == "resident"))
     for role in ROLE_ORDER:
         request = await file_request(services, world.carol, "export")
         path = (pattern.replace("{fmt}", "csv").replace("{decision}", "reject")
                 .replace("cases/{id}", f"cases/{world.closed_case}")
                 .replace("requests/{id}", f"requests/{request.id}")
+                .replace("messages/{id}", f"messages/{message}")
                 .replace("{id}", str(world.closed_conv)))
         who = staff[role]
-        resp = await (who.get(path) if method == "GET" else who.post(path, QUALITY_FORM if "quality" in path else {}))
+        form = QUALITY_FORM if "quality" in path else {"level": "3"} if "missed" in path else {}
+        resp = await (who.get(path) if method == "GET" else who.post(path, form))
         got.append(resp.status)
         if resp.status == 302:
             assert resp.headers["Location"].startswith("/login")

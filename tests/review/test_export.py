@@ -7,7 +7,9 @@ import json
 
 from sqlalchemy import func, select
 
+from bot.db import utcnow
 from bot.models import Message
+from handoff.models import Note
 
 
 async def message_count(services, conv: int) -> int:
@@ -32,6 +34,19 @@ async def test_conversation_json_unredacted_on_request(staff, world, services):
     assert data["redacted"] is False and data["cases"][0]["outcome"] == "referred"
     assert len(data["messages"]) == await message_count(services, world.closed_conv)
     assert data["messages"][0]["content"].endswith("13812345678") and data["messages"][0]["resident"] == "o-alice"
+
+
+async def test_conversation_json_carries_each_cases_summary_and_notes_redacted(staff, world, services):
+    async with services.db.begin() as session:
+        session.add(Note(case_id=world.closed_case, author_id=staff["coun"].id, body="王小明说可以打13912345678找他",
+                         created_at=utcnow()))
+    resp = await staff["rev"].get(f"/review/conversations/{world.closed_conv}/export.json")
+    [case] = json.loads(await resp.text())["cases"]
+    assert case["summary"] == "已转介精神卫生中心" and case["counsellor"] == "coun老师"
+    assert [(n["author"], n["body"]) for n in case["notes"]] == [
+        ("coun老师", "来访者同意去医院"), ("coun老师", "[姓名]说可以打[手机号]找他")]
+    printed = await (await staff["rev"].get(f"/review/conversations/{world.closed_conv}/print")).text()
+    assert "结案小结：已转介精神卫生中心" in printed and "[手机号]找他" in printed and "13912345678" not in printed
 
 
 async def test_search_export_as_csv_and_json(staff, world):
