@@ -21,6 +21,7 @@ from handoff import cases, content, events, record
 from handoff.models import Callback, Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
+from handoff.review import audit
 from handoff.roster import on_duty
 
 STAFF = ("counsellor", "supervisor")
@@ -166,6 +167,8 @@ async def missed(request: web.Request) -> web.Response:
         detection_id = await mark_missed(services, staff_id=user.id, message_id=message.id, level=level)
     except NotAResidentMessage:
         return _error(400, "只能标注来访者发来的消息")
+    await audit.record(services.db, request, user, "label", "message", message.id,
+                       f"missed level={level} detection={detection_id}")
     return web.json_response({"detection_id": detection_id})
 
 

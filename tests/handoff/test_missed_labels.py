@@ -35,6 +35,9 @@ async def test_a_counsellor_marks_a_missed_message_at_the_level_it_should_have_r
     async with services.db() as session:
         row = await session.get(CrisisDetection, marked["detection_id"])
     assert (row.source, row.level, row.message_id, row.marked_by) == (MISSED, 3, message["id"], counsellor.id)
+    async with services.db() as session:
+        trail = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "label")))
+    assert [(t.target_type, t.target_id, t.staff_id) for t in trail] == [("message", str(message["id"]), counsellor.id)] * 2
 
 
 async def test_only_resident_messages_of_ones_own_case_can_be_marked(platform, services, staff_client):
