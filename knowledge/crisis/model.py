@@ -28,6 +28,7 @@ WINDOW = 2  # sentences per window
 START, END = "\x02", "\x03"  # mark a piece's edges, so "the whole message is just 好了" is a feature
 LONG = 4  # sentences; a message with more is also read in windows
 BUDGET = 4000  # characters read in windows, beyond the whole message's first max_chars
+CACHED = 4096  # readings kept for messages read again (a resident's recent ones)
 
 
 def marked(text: str) -> str:
@@ -64,6 +65,7 @@ class CrisisModel:
         self._model = model
         self.calibration = calibration
         model.names, model.proba("")  # built now, at start, not on the first message that needs them
+        self._recent: dict[int, ModelReading] = {}
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> "CrisisModel":
@@ -96,6 +98,19 @@ class CrisisModel:
         return [whole, *windows]
 
     def read(self, text: str) -> ModelReading:
+        """The reading of one message; recent ones come from a small cache, since a resident's last
+        few messages are read again beside each short new one. Keyed by the text's hash, so the
+        cache holds no message text."""
+        key = hash(text)
+        found = self._recent.pop(key, None)
+        if found is None:
+            found = self._read(text)
+            if len(self._recent) >= CACHED:
+                del self._recent[next(iter(self._recent))]
+        self._recent[key] = found  # most recent last
+        return found
+
+    def _read(self, text: str) -> ModelReading:
         best, best_piece = np.zeros(3), ""
         for piece in self.pieces(text):
             if not piece:
