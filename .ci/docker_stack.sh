@@ -87,18 +87,23 @@ MIRROR=${MIRROR:-$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/d
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
 # A minbase Debian tree as an image, the tree cached as a tar under $CACHE (bootstrapped afresh
-# once a month). debootstrap runs in the background; `wait` on the pid it leaves in $! .
-debian_image() {  # suite, packages -> sets IMAGE; starts a bootstrap if the tar is not cached
-  local key tar
+# once a month).
+debian_base() {  # suite, packages -> prints the image name
+  local key tar image
   key=$(printf '%s %s' "$1" "$2" | sha256sum | cut -c1-12)
-  IMAGE=xinzhan-ci/debian:$1-$key TAR=$CACHE/debian-$1-$key.tar
-  if [ -s "$TAR" ] && [ -n "$(find "$TAR" -mtime +30)" ]; then
-    rm -f "$TAR"; docker rmi -f "$IMAGE" >/dev/null 2>&1 || true
+  image=xinzhan-ci/debian:$1-$key tar=$CACHE/debian-$1-$key.tar
+  if [ -s "$tar" ] && [ -n "$(find "$tar" -mtime +30)" ]; then
+    rm -f "$tar"; docker rmi -f "$image" >/dev/null 2>&1 || true
   fi
-  if ! docker image inspect "$IMAGE" >/dev/null 2>&1 && [ ! -s "$TAR" ]; then
-    bootstrap "$1" "$2" "$TAR" >"$WORK/debootstrap-$1.log" 2>&1 &
-    BOOTSTRAPS+=("$!:$1")
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    if [ ! -s "$tar" ]; then
+      step "debootstrap $1 from $MIRROR into $tar" >&2
+      bootstrap "$1" "$2" "$tar" >"$WORK/debootstrap-$1.log" 2>&1 \
+        || { echo "== debootstrap $1 failed:" >&2; tail -30 "$WORK/debootstrap-$1.log" >&2; return 1; }
+    fi
+    docker import "$tar" "$image" >/dev/null
   fi
+  echo "$image"
 }
 bootstrap() {  # suite, packages, tar
   local dir status=0
@@ -111,9 +116,6 @@ bootstrap() {  # suite, packages, tar
   fi
   rm -rf "$dir" "$3.part"
   return "$status"
-}
-import_image() {  # image, tar
-  docker image inspect "$1" >/dev/null 2>&1 || docker import "$2" "$1" >/dev/null
 }
 build() {  # log name, docker build arguments...
   local log=$WORK/build-$1.log; shift
@@ -129,33 +131,23 @@ for var in PYTHON_IMAGE POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE; do
   official=$(default_of $var)
   if available "$official"; then USE[$var]=$official; else STANDIN[$var]=$official; fi
 done
-BOOTSTRAPS=()
-if [ -n "${STANDIN[PYTHON_IMAGE]-}${STANDIN[POSTGRES_IMAGE]-}${STANDIN[REDIS_IMAGE]-}" ]; then
-  debian_image bookworm python3,python3-venv,ca-certificates,passwd
-  BOOKWORM=$IMAGE BOOKWORM_TAR=$TAR
-fi
-if [ -n "${STANDIN[NGINX_IMAGE]-}" ]; then  # bookworm's nginx 1.22 predates `http2 on;`: trixie's 1.26
-  debian_image trixie nginx-light,ca-certificates
-  TRIXIE=$IMAGE TRIXIE_TAR=$TAR
-fi
-for job in "${BOOTSTRAPS[@]}"; do
-  step "debootstrap ${job#*:} from $MIRROR (cache: $CACHE)"
-done
-for job in "${BOOTSTRAPS[@]}"; do
-  wait "${job%%:*}" || { echo "== debootstrap ${job#*:} failed:"; tail -30 "$WORK/debootstrap-${job#*:}.log"; exit 1; }
-done
-[ -z "${BOOKWORM-}" ] || import_image "$BOOKWORM" "$BOOKWORM_TAR"
-[ -z "${TRIXIE-}" ] || import_image "$TRIXIE" "$TRIXIE_TAR"
-
 pids=()
-for var in POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE; do
+if [ -n "${STANDIN[PYTHON_IMAGE]-}${STANDIN[POSTGRES_IMAGE]-}${STANDIN[REDIS_IMAGE]-}" ]; then
+  BOOKWORM=$(debian_base bookworm python3,python3-venv,ca-certificates,passwd)
+fi
+stand_in() {  # name, base image
+  step "building the $1 stand-in from Debian's packages (.ci/stand-ins/$1.Dockerfile)"
+  build "$1" --network host --build-arg BASE="$2" -f ".ci/stand-ins/$1.Dockerfile" -t "xinzhan-ci/$1:stand-in" .ci/stand-ins
+}
+for name in postgres redis nginx; do
+  var=${name^^}_IMAGE
   [ -n "${STANDIN[$var]-}" ] || continue
-  name=$(echo "${var%_IMAGE}" | tr 'A-Z' 'a-z')
-  base=$BOOKWORM; [ "$name" = nginx ] && base=$TRIXIE
   USE[$var]=xinzhan-ci/$name:stand-in
-  step "building the $name stand-in from Debian's packages (.ci/stand-ins/$name.Dockerfile)"
-  build "$name" --network host --build-arg BASE="$base" -f ".ci/stand-ins/$name.Dockerfile" -t "${USE[$var]}" \
-    .ci/stand-ins &
+  if [ "$name" = nginx ]; then  # bookworm's nginx 1.22 predates `http2 on;`: trixie's 1.26
+    { base=$(debian_base trixie nginx-light,ca-certificates) && stand_in nginx "$base"; } &
+  else
+    stand_in "$name" "$BOOKWORM" &
+  fi
   pids+=($!)
 done
 if [ -n "${STANDIN[PYTHON_IMAGE]-}" ]; then
@@ -166,6 +158,7 @@ fi
 step "building the app image from docker/Dockerfile on ${USE[PYTHON_IMAGE]} (pip in the build: --network host)"
 build app --network host --build-arg PYTHON_IMAGE="${USE[PYTHON_IMAGE]}" -f docker/Dockerfile -t xinzhan-ci/xinzhan:ci .
 for pid in "${pids[@]}"; do wait "$pid"; done
+step "images ready"
 docker image prune -f --filter label=xinzhan-ci=1 >/dev/null  # this step's earlier builds, now untagged
 docker builder prune -f --filter until=72h >/dev/null 2>&1 || true  # build cache no build used for 3 days
 for var in PYTHON_IMAGE POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE; do
