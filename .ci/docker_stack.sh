@@ -215,13 +215,14 @@ if [ ! -x "$PY" ]; then  # .ci/run's tests made it already; alone, this step mak
   make -s .venv/bin/.installed >"$WORK/venv.log" 2>&1 || { tail -30 "$WORK/venv.log"; exit 1; }
 fi
 export XZ_CI_HTTP=http://127.0.0.1:$HTTP_PORT XZ_CI_HTTPS=https://127.0.0.1:$HTTPS_PORT \
-       XZ_CI_COMPOSE="${COMPOSE[*]}" XZ_CI_ENV_FILE=$WORK/stack.env XZ_CI_STATE=$WORK/state.json
+       XZ_CI_COMPOSE="$(printf '%q ' "${COMPOSE[@]}")" XZ_CI_ENV_FILE=$WORK/stack.env XZ_CI_STATE=$WORK/state.json
 check() { "$PY" .ci/docker_stack_check.py "$1"; }
 
 step "compose up: postgres, redis, migrate, app (2 workers), scheduler, nginx on https://127.0.0.1:$HTTPS_PORT"
 "${COMPOSE[@]}" up -d --no-build 2>&1 | sed 's/^/   /'
-[ "$(docker inspect -f '{{.State.ExitCode}}' "$("${COMPOSE[@]}" ps -q migrate)")" = 0 ] \
-  && echo "  ok  migrate ran to completion (exit status 0) before app and scheduler started"
+migrated=$(docker inspect -f '{{.State.ExitCode}}' "$("${COMPOSE[@]}" ps -q migrate)")
+[ "$migrated" = 0 ] || { echo "  FAILED  migrate exited $migrated"; exit 1; }
+echo "  ok  migrate ran to completion (exit status 0) before app and scheduler started"
 check up
 step "docker stop of app"
 check stop-app
