@@ -126,11 +126,23 @@ def wait_container_healthy(service: str, timeout: float = 60) -> None:
     raise CheckFailed(f"{service}: Docker health status {status!r} after {timeout:.0f} s")
 
 
-async def send_text(client: aiohttp.ClientSession, openid: str, content: str) -> str:
+async def send_text(client: aiohttp.ClientSession, openid: str, content: str) -> tuple[str, str]:
+    """The reply's text and how it went: passive, in the HTTP answer; or, where the turn missed the
+    4 s deadline (a loaded machine), `success` at once and the reply through the customer-service
+    API, which CI cannot reach: the transcript keeps it, marked failed."""
     answer = await platform(client).text(openid, content)
-    if answer.status != 200 or not answer.text:
-        raise CheckFailed(f"/wechat answered {answer.status} {answer.body[:300]!r}, no text reply")
-    return answer.text
+    if answer.status == 200 and answer.text:
+        return answer.text, "passive reply"
+    if answer.status == 200 and answer.body == "success":
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            rows = transcript(openid)
+            sent = max((i for i, r in enumerate(rows) if r[2:] == ["in", "resident", content]), default=None)
+            replies = [r for r in rows[sent + 1:] if r[2:4] == ["out", "bot"]] if sent is not None else []
+            if replies:
+                return replies[0][4], "`success` after the 4 s deadline, the reply sent through the customer-service API"
+            await asyncio.sleep(1)
+    raise CheckFailed(f"/wechat answered {answer.status} {answer.body[:300]!r}, and no reply followed")
 
 
 async def login(client: aiohttp.ClientSession) -> None:
@@ -178,8 +190,8 @@ async def phase_up() -> None:
                 "the scheduler service leads the scheduler; app stays out (XZ_SCHEDULER=off)")
 
         openid = f"ci-{uuid.uuid4().hex[:12]}"
-        reply = await send_text(client, openid, "你好")
-        ok("signed, encrypted WeChat message to /wechat answered (safe mode)", f"reply: {reply[:30]!r}...")
+        reply, how = await send_text(client, openid, "你好")
+        ok("signed, encrypted WeChat message to /wechat answered (safe mode)", f"{how}: {reply[:30]!r}...")
         rows = transcript(openid)
         require([r[2:4] for r in rows][:1] == [["in", "resident"]] and rows[0][4] == "你好"
                 and any(r[2:4] == ["out", "bot"] and r[4] == reply for r in rows),
@@ -226,11 +238,11 @@ async def phase_after_up() -> None:
         require(rows == state["rows"], "the transcript kept the first message and reply (pgdata volume)", str(rows))
         require(await console_open(client),
                 "the counsellor's session still opens the console (sessions in Redis, redisdata volume)")
-        reply = await send_text(client, openid, "谢谢")
+        reply, how = await send_text(client, openid, "谢谢")
         now = transcript(openid)
         require(now[:len(rows)] == rows and now[len(rows)][2:] == ["in", "resident", "谢谢"]
                 and now[len(rows)][:2] == rows[0][:2] and any(r[2:] == ["out", "bot", reply] for r in now[len(rows):]),
-                "a second message from the same resident answered and filed with the first (same conversation)",
+                f"a second message from the same resident answered ({how}) and filed with the first (same conversation)",
                 str(now))
 
 
