@@ -67,15 +67,33 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
-def parse(text: str) -> list[Stage]:
+def global_args(text: str) -> dict[str, str]:
+    """The ARGs before the first FROM, with their defaults: what FROM lines may name as ${NAME}."""
+    defaults: dict[str, str] = {}
+    for line in _logical_lines(text):
+        keyword, _, args = line.partition(" ")
+        if keyword.upper() != "ARG":
+            break
+        name, _, default = args.strip().partition("=")
+        defaults[name] = default
+    return defaults
+
+
+def parse(text: str, build_args: dict[str, str] | None = None) -> list[Stage]:
+    """The stages; a FROM naming a global ARG gets its default, or the value in `build_args`
+    (as `docker build --build-arg` gives it)."""
+    values = {**global_args(text), **(build_args or {})}
     stages: list[Stage] = []
     for line in _logical_lines(text):
         keyword, _, args = line.partition(" ")
         keyword, args = keyword.upper(), args.strip()
         if keyword == "FROM":
             words = args.split()
-            stages.append(Stage(base=words[0], name=words[2] if len(words) > 2 and words[1].upper() == "AS" else ""))
+            base = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values[m.group(1) or m.group(2)], words[0])
+            stages.append(Stage(base=base, name=words[2] if len(words) > 2 and words[1].upper() == "AS" else ""))
             continue
+        if not stages and keyword == "ARG":
+            continue  # a global ARG (global_args)
         assert stages, f"{keyword} before the first FROM"
         stages[-1].instructions.append(Instruction(keyword, args))
     return stages

@@ -74,6 +74,28 @@ def test_three_services_run_our_image_the_rest_stock_ones():
     assert image_services(load_compose(ENV_FILE)) == list(IMAGE_SERVICES)
 
 
+OFFICIAL_IMAGES = {"postgres": "postgres:15", "redis": "redis:7", "nginx": "nginx:1.27"}
+
+
+def test_the_stack_runs_official_images_and_ports_unless_the_env_file_says_otherwise():
+    """The shipped defaults are a real server's; CI (.ci/docker_stack.sh) and a server behind a
+    registry mirror name other images, and CI other host ports, through the env file alone."""
+    services = load_compose(ENV_FILE)["services"]
+    assert {name: services[name]["image"] for name in OFFICIAL_IMAGES} == OFFICIAL_IMAGES
+    assert {services[name]["image"] for name in IMAGE_SERVICES} == {"xinzhan:latest"}
+    assert services["app"]["build"]["args"] == {"PYTHON_IMAGE": dockerfile.global_args(
+        dockerfile.DOCKERFILE.read_text(encoding="utf-8"))["PYTHON_IMAGE"]}
+    assert services["nginx"]["ports"] == ["80:80", "443:443"]
+    names = {"POSTGRES_IMAGE": "m/pg:15", "REDIS_IMAGE": "m/redis:7", "NGINX_IMAGE": "m/nginx:1.27",
+             "XINZHAN_IMAGE": "ci/xinzhan:ci", "PYTHON_IMAGE": "m/python:3.11-slim",
+             "NGINX_HTTP_PORT": "127.0.0.1:8080", "NGINX_HTTPS_PORT": "127.0.0.1:8443"}
+    services = load_compose({**ENV_FILE, **names})["services"]
+    assert [services[name]["image"] for name in ("postgres", "redis", "nginx", "app", "migrate", "scheduler")] == [
+        "m/pg:15", "m/redis:7", "m/nginx:1.27", "ci/xinzhan:ci", "ci/xinzhan:ci", "ci/xinzhan:ci"]
+    assert services["app"]["build"]["args"] == {"PYTHON_IMAGE": "m/python:3.11-slim"}
+    assert services["nginx"]["ports"] == ["127.0.0.1:8080:80", "127.0.0.1:8443:443"]
+
+
 def test_the_services_reach_postgres_and_redis_as_those_services_are_set_up():
     services = load_compose(ENV_FILE)["services"]
     postgres = service_environment(services["postgres"])

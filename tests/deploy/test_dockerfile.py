@@ -73,8 +73,10 @@ def test_image_runs_as_a_user_it_creates_not_root(stages):
 def test_build_installs_the_package_pyproject_defines(stages):
     build, final = stages[0], stages[-1]
     assert {"pyproject.toml", *PACKAGES} <= set(_copied(build)), "a package pyproject.toml names is not copied"
-    wheel = [run.argv() for run in build.all("RUN") if run.argv()[:2] == ["pip", "wheel"]]
-    assert wheel and wheel[0][-1] == ".", "the build stage does not build the project's wheel"
+    wheel = [run for run in build.all("RUN") if run.argv()[:2] == ["pip", "wheel"]]
+    assert wheel and wheel[-1].argv()[-1] == ".", "the build stage does not build the project's wheel"
+    last_copy = max(build.instructions.index(copy) for copy in build.all("COPY"))
+    assert build.instructions.index(wheel[-1]) > last_copy, "the project's wheel is built before its code is copied"
     installs = [run.args for run in final.all("RUN") if run.args.startswith("pip install")]
     assert installs and ".whl" in installs[0]
     assert _copied(final) == [], "the final stage takes files from the context instead of the built wheels"
@@ -113,3 +115,18 @@ def test_healthcheck_asks_a_route_the_app_serves_on_the_image_port(stages):
     app = create_app(make_config("sqlite+aiosqlite:///:memory:", "http://127.0.0.1:9"))
     served = {route.resource.canonical for route in app.router.routes() if route.method == "GET"}
     assert url.path in served
+
+
+def test_both_stages_build_on_the_official_python_image_unless_told_otherwise(stages):
+    """PYTHON_IMAGE (a registry mirror's copy, CI's Debian stand-in) swaps the base of every stage;
+    without it the image is built on the official one."""
+    assert [stage.base for stage in stages] == ["python:3.11-slim", "python:3.11-slim"]
+    swapped = dockerfile.parse(dockerfile.DOCKERFILE.read_text(encoding="utf-8"),
+                               {"PYTHON_IMAGE": "mirror.example/library/python:3.11-slim"})
+    assert {stage.base for stage in swapped} == {"mirror.example/library/python:3.11-slim"}
+
+
+def test_the_final_stage_installs_the_built_wheels_without_an_index(stages):
+    """Every dependency is a wheel the build stage made: the final stage needs no network."""
+    installs = [run.argv() for run in stages[-1].all("RUN") if run.argv()[:2] == ["pip", "install"]]
+    assert installs and "--no-index" in installs[0]
