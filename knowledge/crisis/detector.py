@@ -23,6 +23,7 @@ SHORT_FOLLOW_UP = 30  # characters: risk spread over messages comes in short one
 # A message this short (characters, spaces aside) is ambiguous alone: on the model's word only, the
 # bot asks rather than raises the alarm (CRISIS.md: when in doubt, ask). Rules and context still raise it.
 TOO_SHORT = 4
+WORDLESS = 2
 MODEL_LABEL = "模型判读"
 CONVERSATION_LABEL = "结合前几条消息"
 # A rule reading of 2 or more counts when the model's P(level >= 2) reaches this share of its
@@ -56,8 +57,12 @@ class Detector:
         text = text or ""
         by_rules = self.rules.scan(text, context_level)
         learned, joined = self._learned(text, recent)
-        if learned.level and not joined and context_level < RiskLevel.PASSIVE and too_short(text):
-            learned = replace(learned, level=0, ask=True)  # "好了", "走了": ask what is meant, don't alarm
+        if not joined and context_level < RiskLevel.PASSIVE and too_short(text):
+            # "好了", "走了": ask what is meant, don't alarm; a lone emoji or two ("🙂") says too little even to ask
+            if _wordless(text):
+                learned = replace(learned, level=0, ask=False)
+            elif learned.level:
+                learned = replace(learned, level=0, ask=True)
         # After earlier risk in the conversation the rules' context readings stand on their own: the
         # model reads the message without that history.
         gate = 0.0 if context_level >= RiskLevel.PASSIVE else RULE_GATE
@@ -98,3 +103,9 @@ class Detector:
 
 def too_short(text: str) -> bool:
     return len("".join(text.split())) <= TOO_SHORT
+
+
+def _wordless(text: str) -> bool:
+    """Two characters or fewer and none of them a letter or a Chinese character (emoji, marks)."""
+    letters = "".join(text.split())
+    return len(letters) <= WORDLESS and not any(c.isalpha() for c in letters)

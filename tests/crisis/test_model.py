@@ -110,3 +110,10 @@ def test_the_command_line_reports_a_broken_model_in_one_line(monkeypatch, capsys
     assert main(["crisis-scan"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "weights.npz" in err
+
+
+def test_a_very_short_message_is_asked_about_and_a_lone_emoji_is_not(detector):
+    """On the model's word alone: "好了" may be a goodbye, so the bot asks; "🙂" says too little to ask."""
+    assert (int(detector.scan("好了").level), detector.scan("好了").ask) == (1, True)
+    assert (int(detector.scan("🙂").level), detector.scan("🙂").ask) == (0, False)
+    assert detector.scan("🙂", context_level=3).level <= RiskLevel.IMMINENT  # read, never raises

@@ -26,6 +26,9 @@ async def test_the_console_record_and_review_show_consent_state_and_history(serv
     supervisor = await staff_client("s1", ("supervisor",))
     async with services.db() as session:
         conversation_id = await session.scalar(select(Case.conversation_id))
+    status, _ = await counsellor.post(f"/console/api/cases/{taken['case']['id']}/close",
+                                      {"outcome": "resolved", "risk_rating": 1, "summary": "聊过了"})
+    assert status == 200  # review shows closed cases only; the live one is read in the console
     page = await (await supervisor.http.get(f"/review/conversations/{conversation_id}")).text()
     panel = page.split('id="consent"', 1)[1].split("</ol>", 1)[0]
     assert "撤回同意" in panel and "同意保存" in panel and "18岁及以上" in panel
