@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.auth import require_role
 from bot.db import utcnow
+from bot.labels import LABELS, Labels
 from scheduler import charts
 from scheduler.models import Delivery
 from scheduler.outreach import OUTREACH
@@ -36,7 +38,7 @@ async def _assessments(session, since):
             "total": sum(n for *_, n in bands), "people": people or 0}
 
 
-async def _handoffs(session, since):
+async def _handoffs(session, since, labels: Labels):
     from handoff.models import Case
 
     levels = (await session.execute(select(Case.level, func.count()).where(
@@ -48,14 +50,15 @@ async def _handoffs(session, since):
     median = minutes[len(minutes) // 2] if minutes else None
     buckets = [("<1 分钟", sum(m < 1 for m in minutes)), ("1-5 分钟", sum(1 <= m < 5 for m in minutes)),
                ("5-15 分钟", sum(5 <= m < 15 for m in minutes)), (">15 分钟", sum(m >= 15 for m in minutes))]
-    return {"crisis": charts.bars([(f"风险等级 {lvl}", n) for lvl, n in levels]), "total": total or 0,
+    return {"crisis": charts.bars([(labels.level(lvl), n) for lvl, n in levels],
+                                  colours=[f"var(--l{lvl})" for lvl, _ in levels]), "total": total or 0,
             "waits": charts.bars(buckets if minutes else []), "median": median}
 
 
 EVENTS_CHARTED = 10
 
 
-async def _events(session, since):
+async def _events(session, since, labels: Labels):
     """Events in the period, their registrations, and attendance at those already held."""
     from flows.models import Event, Registration
 
@@ -70,17 +73,18 @@ async def _events(session, since):
         .where(Event.starts_at >= since, Event.starts_at <= now, Event.cancelled.is_(False))
         .group_by(Event.id, Event.title_zh, Event.starts_at).order_by(Event.starts_at.desc()))).all()
     attended, expected = sum(n for _, n, _ in held), sum(r for *_, r in held)
-    return {"events": events or 0, "chart": charts.bars(list(statuses)), "attended": attended,
+    return {"events": events or 0, "chart": charts.bars([(labels(s, "registration"), n) for s, n in statuses]),
+            "attended": attended,
             "attendance": round(100 * attended / expected) if expected else None,
             "by_event": charts.bars([(title, n) for title, n, _ in held[:EVENTS_CHARTED]], unit=" 人")}
 
 
-async def _reach(session, since):
+async def _reach(session, since, labels: Labels):
     statuses = (await session.execute(select(Delivery.status, func.count()).where(Delivery.created_at >= since)
                                       .group_by(Delivery.status))).all()
     reached = await session.scalar(select(func.count(func.distinct(Delivery.resident_id))).where(
         Delivery.created_at >= since, Delivery.status == "sent"))
-    return {"chart": charts.bars(list(statuses)), "reached": reached or 0}
+    return {"chart": charts.bars([(labels(s, "delivery"), n) for s, n in statuses]), "reached": reached or 0}
 
 
 async def _unclear(session, since):
@@ -122,8 +126,9 @@ async def dashboard(request: web.Request) -> web.Response:
     days = days if days in PERIODS else 30
     since = utcnow() - timedelta(days=days)
     db = request.app[OUTREACH].services.db
+    labels = request.app[LABELS]
     figures = {name: await _figure(db, name, fn, since) for name, fn in (
-        ("assessments", _assessments), ("handoffs", _handoffs), ("events", _events), ("reach", _reach),
-        ("unclear", _unclear))}
+        ("assessments", _assessments), ("handoffs", partial(_handoffs, labels=labels)),
+        ("events", partial(_events, labels=labels)), ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})
