@@ -15,7 +15,11 @@ from bot.labels import LABELS
 from flows.safety.models import ACTIONS, CrisisDetection
 from flows.safety.record import MISSED
 from handoff.models import EVENT_KINDS, OUTCOMES, STATUSES, Case, CaseEvent
+from flows.models import Assessment
 from handoff.review.models import ACTIONS as AUDIT_ACTIONS, DataRequest
+from knowledge.scales import load_scales
+from scheduler.audiences import ANCHORS
+from scheduler.render import CHANNELS
 from scheduler.models import Campaign, CampaignRun, Delivery
 
 RUN_STATES = ("pending", "running", "paused", "done", "cancelled")
@@ -26,9 +30,11 @@ DETAILS = {"queued": "crisis L3", "raised": "2->4", "transferred": "{coun}->{cou
            "escalated": "", "fallback": "nobody on duty", "claimed": "", "closed": "false_alarm"}
 PAUSES = ("quiet hours", "paused by staff", "platform quota reached (45009)", "content: bad field", "")
 DELIVERIES = ("queued", "sent", "failed", "skipped", "uncertain")
+BANDS = [(scale.id, band.id) for scale in (load_scales().get(i) for i in load_scales().ids()) for band in scale.bands]
 CODES = {*OUTCOMES, *AUDIT_ACTIONS, *EVENT_KINDS, *ACTIONS, *RUN_STATES, *STATUSES, *REASONS, *SOURCES, *DELIVERIES,
          "item9_positive", "console gone", "given back", "nobody on duty", "quiet hours", "paused by staff",
-         "false_alarm", "platform quota"}
+         "false_alarm", "platform quota", *ANCHORS, *CHANNELS, "manual", "relative",
+         *(band for _, band in BANDS)}
 
 
 class VisibleText(HTMLParser):
@@ -84,7 +90,11 @@ async def seed(services, staff, world) -> dict:
         session.add(DataRequest(resident_id=world.alice, subject="x", kind="export", channel="chat"))
         session.add(DataRequest(resident_id=world.carol, subject="y", kind="delete", channel="staff", status="rejected"))
         campaign = Campaign(name="每日小贴士", channel="text", content={"text": "你好"}, schedule={"kind": "manual"})
-        session.add(campaign)
+        session.add_all([campaign, *(Campaign(name=f"按{a}", channel="template", content={"template_id": "T"},
+                                               schedule={"kind": "relative", "anchor": a, "offset_days": 7, "at": "09:00"})
+                                      for a in ANCHORS)])
+        session.add_all([Assessment(resident_id=world.alice, scale=scale, answers=[], total=0, band=band, created_at=now)
+                         for scale, band in BANDS])
         await session.flush()
         runs = [CampaignRun(campaign_id=campaign.id, occurrence=f"2026-01-0{i + 1}", status=state,
                             pause_reason=PAUSES[i]) for i, state in enumerate(RUN_STATES)]
