@@ -146,7 +146,8 @@ async def dashboard(request: web.Request) -> web.Response:
     db = request.app[OUTREACH].services.db
     labels = request.app[LABELS]
     figures = {name: await _figure(db, name, fn, since) for name, fn in (
-        ("assessments", partial(_assessments, scales=_scales(request.app))), ("handoffs", partial(_handoffs, labels=labels)),
-        ("events", partial(_events, labels=labels)), ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
+        ("assessments", partial(_assessments, scales=_scales(request.app))),
+        ("handoffs", partial(_handoffs, labels=labels)), ("events", partial(_events, labels=labels)),
+        ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})

@@ -94,7 +94,7 @@ function missedControl(messageId) {
 function renderRecord(r) {
   const res = r.resident;
   $('record').replaceChildren(
-    el('div', {}, '语言 ' + res.language + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
+    el('div', {}, '语言 ' + label('language', res.language) + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
     el('div', {}, '既往个案：' + (r.cases.filter(c => c.status === 'closed').map(c => '#' + c.id + ' L' + c.level + ' ' + label('outcome', c.outcome)).join('，') || '无')),
     el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
     el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + label('registration', x.status) + '）').join('；') || '无')),

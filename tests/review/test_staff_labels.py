@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from bot.db import utcnow
-from bot.labels import LABELS
+from bot.labels import LABELS, Labels
 from flows.safety.models import ACTIONS, CrisisDetection
 from flows.safety.record import MISSED
 from handoff.models import EVENT_KINDS, OUTCOMES, STATUSES, Case, CaseEvent
@@ -70,8 +74,8 @@ async def seed(services, staff, world) -> dict:
     async with services.db.begin() as session:
         cases = []
         for i, outcome in enumerate(OUTCOMES):
-            cases.append(Case(resident_id=world.alice, conversation_id=world.closed_conv, reason=REASONS[i % len(REASONS)],
-                              level=i % 5, status="closed", queued_at=now, claimed_at=now, closed_at=now,
+            cases.append(Case(resident_id=world.alice, conversation_id=world.closed_conv,
+                              reason=REASONS[i % len(REASONS)], level=i % 5, status="closed", queued_at=now, claimed_at=now, closed_at=now,
                               counsellor_id=ids["coun"], outcome=outcome))
         for reason in REASONS:
             cases.append(Case(resident_id=world.carol, conversation_id=world.bot_conv, reason=reason, level=4,
@@ -79,8 +83,8 @@ async def seed(services, staff, world) -> dict:
         session.add_all(cases)
         await session.flush()
         for minute, kind in enumerate(EVENT_KINDS):
-            session.add(CaseEvent(case_id=world.closed_case, kind=kind, actor_id=ids["coun"], at=now + timedelta(minutes=minute),
-                                  detail=DETAILS.get(kind, "").format(**ids)))
+            session.add(CaseEvent(case_id=world.closed_case, kind=kind, actor_id=ids["coun"],
+                                  at=now + timedelta(minutes=minute), detail=DETAILS.get(kind, "").format(**ids)))
         session.add(CaseEvent(case_id=world.active_case, kind="requeued", detail="given back", at=now))
         session.add(CaseEvent(case_id=world.active_case, kind="requeued", detail=f"from {ids['coun']}", at=now))
         for i, action in enumerate(ACTIONS):
@@ -148,6 +152,7 @@ async def test_console_json_carries_the_labels_its_script_shows(services, staff,
     for step in detail["timeline"]:
         assert step["text"] and not raw_codes(step["text"]), step
     assert all(c["outcome"] in table["outcome"] for c in detail["record"]["cases"] if c["outcome"])
+    assert detail["record"]["resident"]["language"] in table["language"]
 
 
 def services_labels(staff):
@@ -166,3 +171,22 @@ def test_level_colours_are_defined_once():
         if path.name != "base.html":
             assert not re.search(r"--l[0-4]\s*:", path.read_text()), path
             assert not re.search(r"\.level-[0-4]\s*\{", path.read_text()), path
+
+
+def test_the_console_script_reads_codes_as_the_server_does(tmp_path):
+    """console_common.js's `label()` and bot/labels.py give the same words for the same codes."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    from knowledge.texts import load_texts
+
+    labels = Labels(load_texts())
+    source = (Path(__file__).parents[2] / "handoff/templates/console_common.js").read_text()
+    function = re.search(r"^function label\(group, code\) \{.*?^\}$", source, re.M | re.S).group(0)
+    cases = [("reason", r) for r in REASONS] + [("source", s) for s in SOURCES] + [("outcome", o) for o in OUTCOMES] \
+        + [("event", k) for k in EVENT_KINDS] + [("action", a) for a in ACTIONS] + [("level", 3), ("reason", "新码")]
+    script = tmp_path / "labels.js"
+    script.write_text(f"const LABELS = {json.dumps(labels.table())};\n{function}\n"
+                      f"console.log(JSON.stringify({json.dumps(cases)}.map(([g, c]) => label(g, c))));\n")
+    out = subprocess.run([node, str(script)], capture_output=True, text=True, check=True, timeout=30).stdout
+    assert json.loads(out) == [labels(code, group) for group, code in cases]
