@@ -1,7 +1,7 @@
 """The words staff read for the codes the service stores: reasons, outcomes, timeline entries, actions,
 sources, run states, risk levels.
 
-One owner: `knowledge/data/texts/labels.yaml` (`label.<group>.<code>`), read here and nowhere else.
+One owner: `knowledge/data/texts/labels.yaml` (`labels.<group>.<code>`), read here and nowhere else.
 Templates use the `label` filter (`{{ case.reason|label("reason") }}`); the console's JavaScript
 gets `Labels.table()` once per page and looks codes up the same way (`label(group, code)` in
 console_common.js). A code with no label is shown as it is, which the staff-pages test catches.
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from knowledge.texts import Texts
 
-PREFIX = "label."
+PREFIX = "labels."
 LANG = "zh-Hans"
 _ARROW = re.compile(r"^(\d+)->(\d+)$")
 _QUEUED = re.compile(r"^(?P<reason>\S+) L(?P<level>\d)$")
