@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot import health, security_headers
+from bot import health, labels, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
 from bot.auth import template_context
 from bot.config import Config
@@ -71,6 +71,7 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
         messenger=Messenger(api, window, transcript), states=StateStore(redis), locks=ResidentLocks(redis),
         dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks, spool=Spool(redis),
         texts=load_texts())
+    app[labels.LABELS] = labels.Labels(services.texts)
     if config.encrypted:
         app[CRYPTO] = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid)
     drainer = asyncio.create_task(keep_draining(services), name="spool-drain")
@@ -99,6 +100,7 @@ def create_app(config: Config, *, plugins: tuple[str, ...] = PLUGINS) -> web.App
     modules = import_present(plugins)
     aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True),
                          context_processors=[template_context, aiohttp_jinja2.request_processor])
+    labels.setup_templates(aiohttp_jinja2.get_env(app))
     for module in modules:
         module.setup_app(app)
     return app

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.appkeys import SERVICES
 from bot.auth import Staff, current_user, require_role
+from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
@@ -112,7 +113,7 @@ async def case_detail(request: web.Request) -> web.Response:
     case = await _existing_case(request)
     if not _may_see(user, case):
         return _error(403, "只有接手的咨询师和督导可以查看这个个案")
-    notes, steps = await record.timeline(services, case.id)
+    notes, steps = await record.timeline(services, case.id, request.app[LABELS])
     ref_window = await services.cs_window.remaining((await cases.resident_ref(services, case.resident_id)).openid)
     return web.json_response({
         "case": record.case_json(case, await record.staff_names(services)),

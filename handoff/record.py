@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.labels import Labels
 from bot.models import Message, Resident, StaffUser
 from bot.services import Services
 from handoff.content import home_station, stations
@@ -46,7 +47,8 @@ async def conversation(services: Services, case: Case, after_id: int = 0) -> lis
     return [message_json(m) for m in reversed(rows)]
 
 
-async def timeline(services: Services, case_id: int) -> tuple[list[dict], list[dict]]:
+async def timeline(services: Services, case_id: int, labels: Labels) -> tuple[list[dict], list[dict]]:
+    """The notes and the timeline; each step carries `text`, its words for the screen."""
     names = await staff_names(services)
     async with services.db() as session:
         notes = list(await session.scalars(select(Note).where(Note.case_id == case_id).order_by(Note.id)))
@@ -54,7 +56,8 @@ async def timeline(services: Services, case_id: int) -> tuple[list[dict], list[d
                                            .order_by(CaseEvent.id)))
     return ([{"id": n.id, "body": n.body, "author": names.get(n.author_id or 0, ""), "at": iso(n.created_at)}
              for n in notes],
-            [{"kind": e.kind, "actor": names.get(e.actor_id or 0, ""), "detail": e.detail, "at": iso(e.at)}
+            [{"kind": e.kind, "actor": names.get(e.actor_id or 0, ""), "detail": e.detail, "at": iso(e.at),
+              "text": labels.event(e.kind, e.detail, names)}
              for e in steps])
 
 

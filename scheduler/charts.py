@@ -6,8 +6,10 @@ from markupsafe import Markup, escape
 COLOURS = ("#07c160", "#3370ff", "#ffb400", "#f77234", "#d83931", "#8f959e")
 
 
-def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, unit: str = "") -> Markup:
-    """Horizontal bars with labels and values; an empty list says so."""
+def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, unit: str = "",
+         colours: list[str] | None = None) -> Markup:
+    """Horizontal bars with labels and values; an empty list says so. `colours` per bar, e.g. the
+    risk levels' `var(--l4)` from the shared layout (as a style, since SVG attributes take no var())."""
     if not items:
         return Markup('<p class="muted">本期没有数据</p>')
     top = max(v for _, v in items) or 1
@@ -17,9 +19,9 @@ def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, uni
     for i, (label, value) in enumerate(items):
         y = 2 + i * (bar + 8)
         w = max(1, int((width - label_w - 60) * value / top))
-        colour = COLOURS[i % len(COLOURS)]
+        colour = colours[i] if colours else COLOURS[i % len(COLOURS)]
         parts.append(f'<text x="0" y="{y + bar - 5}">{escape(label)[:18]}</text>'
-                     f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" rx="3" fill="{colour}"/>'
+                     f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" rx="3" style="fill:{colour}"/>'
                      f'<text x="{label_w + w + 6}" y="{y + bar - 5}">{value:g}{escape(unit)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

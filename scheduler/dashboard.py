@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.auth import require_role
 from bot.db import utcnow
+from bot.labels import LABELS, Labels
 from scheduler import charts
 from scheduler.models import Delivery
 from scheduler.outreach import OUTREACH
@@ -24,7 +26,16 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-async def _assessments(session, since):
+def _band_label(scales, scale_id: str, band_id: str) -> str:
+    """"PHQ-9 中度抑郁症状": the scale's own words for its band, where the scale is still known."""
+    try:
+        bands = {b.id: b.label.get("zh-Hans") for b in scales.get(scale_id).bands}
+    except (AttributeError, LookupError, ValueError):
+        return f"{scale_id} {band_id}"
+    return f"{scale_id} {bands.get(band_id, band_id)}"
+
+
+async def _assessments(session, since, scales=None):
     from flows.models import Assessment
 
     bands = (await session.execute(select(Assessment.scale, Assessment.band, func.count())
@@ -32,11 +43,11 @@ async def _assessments(session, since):
                                    .group_by(Assessment.scale, Assessment.band))).all()
     people = await session.scalar(select(func.count(func.distinct(Assessment.resident_id)))
                                   .where(Assessment.created_at >= since))
-    return {"chart": charts.bars([(f"{s} {b}", n) for s, b, n in bands]),
+    return {"chart": charts.bars([(_band_label(scales, s, b), n) for s, b, n in bands]),
             "total": sum(n for *_, n in bands), "people": people or 0}
 
 
-async def _handoffs(session, since):
+async def _handoffs(session, since, labels: Labels):
     from handoff.models import Case
 
     levels = (await session.execute(select(Case.level, func.count()).where(
@@ -48,14 +59,15 @@ async def _handoffs(session, since):
     median = minutes[len(minutes) // 2] if minutes else None
     buckets = [("<1 分钟", sum(m < 1 for m in minutes)), ("1-5 分钟", sum(1 <= m < 5 for m in minutes)),
                ("5-15 分钟", sum(5 <= m < 15 for m in minutes)), (">15 分钟", sum(m >= 15 for m in minutes))]
-    return {"crisis": charts.bars([(f"风险等级 {lvl}", n) for lvl, n in levels]), "total": total or 0,
+    return {"crisis": charts.bars([(labels.level(lvl), n) for lvl, n in levels],
+                                  colours=[f"var(--l{lvl})" for lvl, _ in levels]), "total": total or 0,
             "waits": charts.bars(buckets if minutes else []), "median": median}
 
 
 EVENTS_CHARTED = 10
 
 
-async def _events(session, since):
+async def _events(session, since, labels: Labels):
     """Events in the period, their registrations, and attendance at those already held."""
     from flows.models import Event, Registration
 
@@ -70,17 +82,18 @@ async def _events(session, since):
         .where(Event.starts_at >= since, Event.starts_at <= now, Event.cancelled.is_(False))
         .group_by(Event.id, Event.title_zh, Event.starts_at).order_by(Event.starts_at.desc()))).all()
     attended, expected = sum(n for _, n, _ in held), sum(r for *_, r in held)
-    return {"events": events or 0, "chart": charts.bars(list(statuses)), "attended": attended,
+    return {"events": events or 0, "chart": charts.bars([(labels(s, "registration"), n) for s, n in statuses]),
+            "attended": attended,
             "attendance": round(100 * attended / expected) if expected else None,
             "by_event": charts.bars([(title, n) for title, n, _ in held[:EVENTS_CHARTED]], unit=" 人")}
 
 
-async def _reach(session, since):
+async def _reach(session, since, labels: Labels):
     statuses = (await session.execute(select(Delivery.status, func.count()).where(Delivery.created_at >= since)
                                       .group_by(Delivery.status))).all()
     reached = await session.scalar(select(func.count(func.distinct(Delivery.resident_id))).where(
         Delivery.created_at >= since, Delivery.status == "sent"))
-    return {"chart": charts.bars(list(statuses)), "reached": reached or 0}
+    return {"chart": charts.bars([(labels(s, "delivery"), n) for s, n in statuses]), "reached": reached or 0}
 
 
 async def _unclear(session, since):
@@ -113,6 +126,15 @@ async def _figure(sessions, name: str, fn, since):
         return None
 
 
+def _scales(app: web.Application):
+    try:
+        from flows.keys import KNOWLEDGE
+    except ImportError:  # the flows package not installed: bands show as stored
+        return None
+    knowledge = app.get(KNOWLEDGE)
+    return knowledge.scales if knowledge else None
+
+
 @require_role("admin")
 async def dashboard(request: web.Request) -> web.Response:
     try:
@@ -122,8 +144,10 @@ async def dashboard(request: web.Request) -> web.Response:
     days = days if days in PERIODS else 30
     since = utcnow() - timedelta(days=days)
     db = request.app[OUTREACH].services.db
+    labels = request.app[LABELS]
     figures = {name: await _figure(db, name, fn, since) for name, fn in (
-        ("assessments", _assessments), ("handoffs", _handoffs), ("events", _events), ("reach", _reach),
-        ("unclear", _unclear))}
+        ("assessments", partial(_assessments, scales=_scales(request.app))),
+        ("handoffs", partial(_handoffs, labels=labels)), ("events", partial(_events, labels=labels)),
+        ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})

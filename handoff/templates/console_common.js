@@ -31,10 +31,20 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-const LEVEL_NAMES = ['无', '关注', '被动意念', '主动意念', '紧急'];
-const REASONS = {request: '主动求助', crisis: '危机识别', assessment: '测评预警', counsellor: '主动求助'};
+// The words for stored codes, from knowledge/data/texts/labels.yaml via bot/labels.py (same lookup).
+const LABELS = {{ label_table()|tojson }};
+function label(group, code) {
+  if (code === null || code === undefined || code === '') return '';
+  const words = LABELS[group] || {};
+  const key = String(code).replace(/[: ]/g, '_');
+  if (key in words) return words[key];
+  const [head, ...rest] = String(code).split(':');
+  if (rest.length && head in words) return words[head] + ' · ' + rest.map(p => (LABELS.flag || {})[p] || p).join(' ');
+  return String(code);
+}
+const LEVEL_NAMES = [0, 1, 2, 3, 4].map(l => label('level', l));
 function levelBadge(level) { return el('span', {class: 'level level-' + level, title: LEVEL_NAMES[level] || ''}, 'L' + level); }
-function reasonText(r) { return REASONS[r] || r; }
+function reasonText(r) { return label('reason', r); }
 function since(iso) {
   if (!iso) return '';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -47,7 +57,7 @@ function pastCases(cases) {
   // supervisor watching) reads what was said and decided then.
   const closed = (cases || []).filter(c => c.status === 'closed');
   return el('div', {class: 'past-cases'}, '既往个案：', closed.length ? null : '无', ...closed.map(c => el('div', {'data-past-case': c.id},
-    el('b', {}, '#' + c.id), ' L' + c.level + ' ' + (c.outcome || '') + (c.counsellor ? ' · ' + c.counsellor : ''),
+    el('b', {}, '#' + c.id), ' L' + c.level + ' ' + (c.outcome ? label('outcome', c.outcome) : '') + (c.counsellor ? ' · ' + c.counsellor : ''),
     c.summary ? el('div', {class: 'muted'}, '结案小结：' + c.summary) : null,
     ...(c.notes || []).map(n => el('div', {class: 'muted'}, '备注（' + n.author + ' ' + clock(n.at) + '）：' + n.body)))));
 }

@@ -50,7 +50,7 @@ async function openCase(caseId) {
   $('chat-empty').hidden = true; $('chat-body').hidden = false; $('side').hidden = false;
   const c = data.case;
   $('chat-title').replaceChildren(levelBadge(c.level), ' 个案 #' + c.id + ' · ' + reasonText(c.reason));
-  $('chat-status').textContent = {waiting: '等待中', active: '进行中 · ' + c.counsellor, closed: '已结案'}[c.status];
+  $('chat-status').textContent = label('status', c.status) + (c.status === 'active' ? ' · ' + c.counsellor : '');
   $('chat-evidence').replaceChildren(c.evidence ? el('span', {}, '识别依据：', el('mark', {class: 'evidence'}, c.evidence)) : '');
   $('msgs').replaceChildren();
   data.messages.forEach(addMessage);
@@ -94,10 +94,10 @@ function missedControl(messageId) {
 function renderRecord(r) {
   const res = r.resident;
   $('record').replaceChildren(
-    el('div', {}, '语言 ' + res.language + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
+    el('div', {}, '语言 ' + label('language', res.language) + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
     pastCases(r.cases),
     el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
-    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + x.status + '）').join('；') || '无')),
+    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + label('registration', x.status) + '）').join('；') || '无')),
     renderConsent(r.consent));
 }
 const CONSENT_KINDS = {granted: '同意保存', declined: '不同意保存', withdrawn: '撤回同意', age_band: '年龄段', paper_form: '纸质同意书'};
@@ -112,7 +112,7 @@ function renderConsent(c) {
     steps.length ? el('details', {}, el('summary', {}, '同意记录（' + steps.length + '）'), el('ol', {}, ...steps)) : null);
 }
 function renderNotes(notes) { $('notes').replaceChildren(...notes.map(n => el('div', {}, el('span', {class: 'muted'}, n.author + ' ' + clock(n.at) + '：'), n.body))); }
-function renderTimeline(steps) { $('timeline').replaceChildren(...steps.map(s => el('div', {}, clock(s.at) + ' ' + s.kind + (s.actor ? ' · ' + s.actor : '') + (s.detail ? ' · ' + s.detail : '')))); }
+function renderTimeline(steps) { $('timeline').replaceChildren(...steps.map(s => el('div', {}, clock(s.at) + ' ' + s.text + (s.actor ? ' · ' + s.actor : '')))); }
 
 async function loadStaff() {
   const data = await api('/console/api/staff');

@@ -81,5 +81,5 @@ async def test_conversation_view_shows_turns_detection_timeline_notes_and_outcom
     body = await (await staff["sup"].get(f"/review/conversations/{world.closed_conv}")).text()
     assert '<mark class="evidence">失眠</mark>' in body
     assert "危机识别" in body
-    for part in ("queued", "claimed", "closed", "来访者同意去医院", "referred", "已转介精神卫生中心", "coun老师"):
+    for part in ("进入队列", "接入", "结案", "来访者同意去医院", "已转介", "已转介精神卫生中心", "coun老师"):
         assert part in body, part
