@@ -42,7 +42,8 @@ function since(iso) {
   if (s < 3600) return Math.floor(s / 60) + ' 分 ' + (s % 60) + ' 秒';
   return Math.floor(s / 3600) + ' 小时 ' + Math.floor((s % 3600) / 60) + ' 分';
 }
-function clock(iso) { return iso ? new Date(iso).toLocaleTimeString('zh-CN', {hour12: false}) : ''; }
+const TIME_ZONE = {{ timezone_name()|tojson }};  // XZ_TIMEZONE: every time shown in the service's one local zone
+function clock(iso) { return iso ? new Date(iso).toLocaleTimeString('zh-CN', {hour12: false, timeZone: TIME_ZONE}) : ''; }
 
 // A short two-tone beep with WebAudio: no sound file, no CDN.
 let audio = null;
