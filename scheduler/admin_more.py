@@ -152,8 +152,8 @@ async def event_csv(request: web.Request) -> web.Response:
     writer = csv.writer(buffer)
     writer.writerow(["openid", "name", "status", "registered_at", "attended_at"])
     for registration, openid, name in rows:
-        attended = _local_input(registration.attended_at) if registration.attended_at else ""
-        writer.writerow(safe_row([openid, name, registration.status, _local_input(registration.created_at), attended]))
+        attended = localtime.fmt(registration.attended_at) if registration.attended_at else ""
+        writer.writerow(safe_row([openid, name, registration.status, localtime.fmt(registration.created_at), attended]))
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.csv"'})
 
