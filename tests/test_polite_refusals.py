@@ -55,3 +55,26 @@ async def test_json_client_of_an_admin_endpoint_gets_json(staff):
     await login(staff, "cai")
     resp = await staff.get("/admin/runs/1/progress", headers={"Accept": "application/json"})
     assert resp.status == 403 and resp.content_type == "application/json"
+
+
+async def test_in_a_browser_a_counsellor_at_admin_sees_the_navigation_and_a_way_on(aiohttp_server, app_config, tmp_path):
+    from tests.handoff.test_browser import ARGS, CHROMIUM
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    app = create_app(app_config)
+    server = await aiohttp_server(app)
+    await app[SERVICES].redis.flushdb()
+    await add_user(app[SERVICES].db, "cai", PASSWORD, ["counsellor"])
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
+        await page.goto(str(server.make_url("/admin")))
+        await page.fill("input[name=username]", "cai")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("text=无权访问", timeout=10_000)
+        assert await page.is_visible("header.top nav a[href='/console']")
+        assert await page.is_visible("main a[href='/console']")  # where to go instead
+        await page.screenshot(path=str(tmp_path / "forbidden-admin.png"))
+        await browser.close()
