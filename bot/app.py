@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot import health, labels, security_headers
+from bot import health, labels, localtime, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
 from bot.auth import template_context
 from bot.config import Config
@@ -93,14 +93,16 @@ def _templates(modules: list) -> jinja2.BaseLoader:
 def create_app(config: Config, *, plugins: tuple[str, ...] = PLUGINS) -> web.Application:
     app = web.Application(middlewares=[request_ids])
     app[CONFIG] = config
+    localtime.use(config.timezone)
     app.cleanup_ctx.append(core_services)
     security_headers.setup(app)
     webhook.setup_routes(app)
     health.setup_routes(app)
     modules = import_present(plugins)
-    aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True),
-                         context_processors=[template_context, aiohttp_jinja2.request_processor])
-    labels.setup_templates(aiohttp_jinja2.get_env(app))
+    env = aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True),
+                               context_processors=[template_context, aiohttp_jinja2.request_processor])
+    labels.setup_templates(env)
+    localtime.setup_templates(env)
     for module in modules:
         module.setup_app(app)
     return app

@@ -13,6 +13,9 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from bot.localtime import DEFAULT_ZONE, parse_zone
 
 REAL_WECHAT_API = "https://api.weixin.qq.com"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,6 +46,7 @@ class Config:
     secret_key: str = ""  # signs sessions, CSRF tokens and links sent to residents
     metrics_token: str = ""  # empty = /metrics only for private addresses; else a bearer token for it
     simulator: bool = False  # /simulator speaks as any resident: the demo and tests only
+    timezone: ZoneInfo = DEFAULT_ZONE  # times are stored in UTC and shown in this zone (bot/localtime.py)
     # Proxies whose X-Forwarded-For is believed (bot/client_address.py); anyone else's is ignored.
     trusted_proxies: tuple[Network, ...] = field(default_factory=lambda: _networks("XZ_TRUSTED_PROXIES", LOOPBACK))
 
@@ -104,6 +108,16 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
                           f"got {raw!r}") from None
 
 
+def timezone_setting(env: Mapping[str, str]) -> ZoneInfo:
+    raw = env.get("XZ_TIMEZONE", "").strip()
+    if not raw:
+        return DEFAULT_ZONE
+    try:
+        return parse_zone(raw)
+    except ValueError:
+        raise ConfigError(f"XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got {raw!r}") from None
+
+
 def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment; `defaults` fills unset variables (the demo)."""
     merged = dict(defaults or {})
@@ -127,6 +141,7 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         metrics_token=merged.get("XZ_METRICS_TOKEN", "").strip(),
         simulator=merged.get("XZ_SIMULATOR", "").lower() in ("1", "true", "yes", "on"),
         trusted_proxies=_networks("XZ_TRUSTED_PROXIES", merged.get("XZ_TRUSTED_PROXIES", LOOPBACK)),
+        timezone=timezone_setting(merged),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Resident
@@ -22,7 +23,6 @@ from flows.record import save_assessment
 from flows.registrations import aware
 from flows.safety.scale_item import safety_item_on_paper
 from knowledge.content import AUDIENCES
-from knowledge.stations import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _moment(body: dict, key: str) -> datetime:
         moment = None
     if moment is None:
         raise bad(f"'{key}' must be an ISO 8601 time such as 2025-06-01T19:00:00+08:00")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=localtime.zone())).astimezone(timezone.utc)
 
 
 def _apply(request: web.Request, event: Event, body: dict, *, creating: bool) -> None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 
+from bot import localtime
 from bot.values import Reply
 from flows import registrations as regs
 from flows.base import DONE, Flow, text_of
 from flows.context import Ctx, Words, parse_number
 from flows.models import Event
 from knowledge.content import to_traditional
-from knowledge.stations import LOCAL_TZ, distance_km
+from knowledge.stations import distance_km
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ async def tell_promoted(ctx: Ctx, resident_id: int, item: Event) -> None:
 
 
 def when(item: Event) -> str:
-    return regs.aware(item.starts_at).astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+    return regs.aware(item.starts_at).astimezone(localtime.zone()).strftime("%m-%d %H:%M")
 
 
 def title(ctx: Ctx, item: Event) -> str:

@@ -14,6 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.appkeys import CONFIG, SERVICES
 from bot.db import utcnow
 from bot.models import Resident
@@ -112,7 +113,7 @@ async def record_page(request: web.Request) -> web.Response:
             continue
         labels = {b.id: b.label.get(lang) for b in scale.bands}
         scales.append({"name": scale.name.get(lang), "rows": list(reversed(mine)), "labels": labels,
-                       "svg": trend_svg([(r.created_at, r.total) for r in mine], scale.total_range,
+                       "svg": trend_svg([(localtime.local(r.created_at), r.total) for r in mine], scale.total_range,
                                         [(b.low, b.label.get(lang)) for b in scale.bands[1:]])})
     response = aiohttp_jinja2.render_template("flows_record.html", request,
                                               {"t": t, "lang": lang, "scales": scales, "valid": True})

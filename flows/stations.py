@@ -5,11 +5,12 @@ from datetime import datetime, time
 
 from sqlalchemy import update
 
+from bot import localtime
 from bot.db import utcnow
 from bot.models import Resident
 from flows.base import DONE, Flow, text_of
 from flows.context import Ctx, numbered, parse_number
-from knowledge.stations import LOCAL_TZ, County, Station, distance_km
+from knowledge.stations import County, Station, distance_km
 
 NEAREST = 3
 
@@ -110,7 +111,7 @@ def station_text(ctx: Ctx, station: Station, now: datetime, km: float | None = N
 
 
 def hours_today(ctx: Ctx, station: Station, now: datetime) -> str:
-    ranges = station.hours[now.astimezone(LOCAL_TZ).weekday()]
+    ranges = station.hours[now.astimezone(localtime.zone()).weekday()]
     if not ranges:
         return ctx.t("stations.closed_today")
     return ctx.t("stations.hours_today", ranges=", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in ranges))

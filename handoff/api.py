@@ -11,6 +11,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import select, update
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import Staff, current_user, require_role
 from bot.labels import LABELS
@@ -134,7 +135,7 @@ async def send_message(request: web.Request) -> web.Response:
     ref = await cases.resident_ref(services, case.resident_id)
     [delivery] = await services.messenger.send(ref, [Reply(text=text)], sender="counsellor", author_id=user.id)
     await events.publish(services.redis, "sent", message={
-        "sender": "counsellor", "kind": "text", "content": text, "at": utcnow().isoformat(),
+        "sender": "counsellor", "kind": "text", "content": text, "at": localtime.iso(utcnow()),
         "delivery": "cs" if delivery.ok else "failed", "error": delivery.error}, **cases.case_fields(case))
     return web.json_response({"ok": delivery.ok, "error": delivery.error, "errcode": delivery.errcode,
                               "sends_left": await services.cs_window.remaining(ref.openid)},

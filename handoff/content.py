@@ -9,7 +9,8 @@ import functools
 import re
 from datetime import datetime
 
-from knowledge.stations import LOCAL_TZ, Station, StationMap, load_stations
+from bot import localtime
+from knowledge.stations import Station, StationMap, load_stations
 from knowledge.texts import Texts, load_texts
 
 CANNED_PREFIX = "handoff.canned_"
@@ -56,7 +57,7 @@ def local_hotline(area: str = "") -> str:
 def station_line(area: str, lang: str, at: datetime) -> str:
     """One line about the station the resident can visit, with today's hours, ending in a newline."""
     station = home_station(area)
-    local = at.astimezone(LOCAL_TZ)
+    local = at.astimezone(localtime.zone())
     ranges = station.hours[local.weekday()]
     name = station.name.get(lang)
     if not ranges:

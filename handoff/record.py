@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import localtime
 from bot.labels import Labels
 from bot.models import Message, Resident, StaffUser
 from bot.services import Services
 from handoff.content import home_station, stations
 from handoff.models import Callback, Case, CaseEvent, Note
-from handoff.queue import as_utc
 
 MESSAGE_LIMIT = 300
 
 
 def iso(moment) -> str | None:
-    return as_utc(moment).isoformat() if moment is not None else None
+    return localtime.iso(moment)
 
 
 def case_json(case: Case, names: dict[int, str] | None = None) -> dict:

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import localtime
 from bot.models import StaffUser
 from handoff.models import Shift, ShiftChange
-from knowledge.stations import LOCAL_TZ
 
 ROLES = ("counsellor", "supervisor")
 
@@ -26,7 +26,7 @@ def _minutes(hhmm: str) -> int:
 
 
 def covers(shift: Shift, at: datetime) -> bool:
-    local = at.astimezone(LOCAL_TZ)
+    local = at.astimezone(localtime.zone())
     now = local.hour * 60 + local.minute
     start, end = _minutes(shift.starts), _minutes(shift.ends)
     today, yesterday = local.weekday(), (local.weekday() - 1) % 7
@@ -47,7 +47,7 @@ class OnDuty:
 async def on_duty(session: AsyncSession, at: datetime, role: str | None = None) -> list[OnDuty]:
     """Everyone on duty at `at` (optionally only one role): the pattern, minus time off, plus extra duty."""
     shifts = list(await session.scalars(select(Shift).where(Shift.weekday.in_(
-        [at.astimezone(LOCAL_TZ).weekday(), (at.astimezone(LOCAL_TZ).weekday() - 1) % 7]))))
+        [at.astimezone(localtime.zone()).weekday(), (at.astimezone(localtime.zone()).weekday() - 1) % 7]))))
     changes = list(await session.scalars(select(ShiftChange).where(
         and_(ShiftChange.starts_at <= at, ShiftChange.ends_at > at))))
     off = {(c.staff_id, c.role) for c in changes if c.kind == "off"}

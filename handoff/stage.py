@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import select
 
+from bot import localtime
 from bot.db import utcnow
 from bot.pipeline import Turn
 from bot.services import Services
@@ -34,7 +35,7 @@ def make_stage(services: Services):
             case = await cases.raise_level(services, case.id, int(risk.level), "、".join(risk.matched)) or case
         kind, text = describe(turn.inbound)
         await events.publish(services.redis, "message", message={
-            "sender": "resident", "kind": kind, "content": text, "at": utcnow().isoformat()},
+            "sender": "resident", "kind": kind, "content": text, "at": localtime.iso(utcnow())},
             **cases.case_fields(case))
         if case.status == "active":
             return []

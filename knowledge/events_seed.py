@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from bot import localtime
 from knowledge.content import (
     AUDIENCES, DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, mappings_of, require,
 )
-from knowledge.stations import LOCAL_TZ, StationMap, load_stations
+from knowledge.stations import StationMap, load_stations
 
 KINDS = ("lecture", "group", "outreach")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -37,7 +38,7 @@ class EventSeed:
 def load_event_seeds(now: datetime, stations: StationMap | None = None,
                      path: Path | None = None) -> list[EventSeed]:
     """Events in start order; `now` may be naive (taken as Shanghai local time) or aware."""
-    today = (now.astimezone(LOCAL_TZ) if now.tzinfo else now).date()
+    today = (now.astimezone(localtime.zone()) if now.tzinfo else now).date()
     station_ids = {s.id for s in (stations or load_stations()).stations()}
     data = load_mapping(path or DATA_DIR / "events.yaml")
     allow_only(data, frozenset({"events"}))
@@ -69,7 +70,7 @@ def _parse_event(raw: YamlMap, today: date, station_ids: set[str]) -> EventSeed:
     if unknown or not audiences:
         raise raw.error(f"audiences must be some of {', '.join(sorted(AUDIENCES))}", "audiences")
     day = today + timedelta(days=raw["in_days"])
-    starts_at = datetime.combine(day, time(int(clock[1]), int(clock[2])), tzinfo=LOCAL_TZ)
+    starts_at = datetime.combine(day, time(int(clock[1]), int(clock[2])), tzinfo=localtime.zone())
     return EventSeed(id=require(raw, "id", str), kind=kind, station=station, starts_at=starts_at,
                      ends_at=starts_at + timedelta(minutes=raw["minutes"]), capacity=raw["capacity"],
                      audiences=audiences, title=local_text(raw, "title"),

@@ -15,14 +15,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from bot import localtime
 from knowledge.content import (
     DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, local_text_of, mappings_of,
     optional, require,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LEVELS = ("city", "county", "township", "community")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EARTH_RADIUS_KM = 6371.0088
@@ -59,7 +58,7 @@ class Station:
 
     def is_open(self, at: datetime) -> bool:
         """Open at `at`; a naive datetime is taken as Shanghai local time."""
-        local = at.astimezone(LOCAL_TZ) if at.tzinfo else at
+        local = at.astimezone(localtime.zone()) if at.tzinfo else at
         now = local.time()
         return any(start <= now < end for start, end in self.hours[local.weekday()])
 

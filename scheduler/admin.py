@@ -3,12 +3,12 @@ progress, pause, resume, cancel."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timezone
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.auth import require_role
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
@@ -95,7 +95,7 @@ async def preview(request: web.Request, campaign: Campaign, openid: str) -> dict
         station = await session.scalar(select(ResidentTag.tag).where(
             ResidentTag.resident_id == resident.id, ResidentTag.tag.startswith(content.STATION_TAG)))
     recipient = Recipient(resident.id, resident.openid, resident.name, resident.language, resident.area)
-    shared = {"assessment_due": "YYYY-MM-DD", "tip": content.tip_context(content.tip_of_the_day(date.today())),
+    shared = {"assessment_due": "YYYY-MM-DD", "tip": content.tip_context(content.tip_of_the_day(localtime.local(utcnow()).date())),
         "event": {"title": "（活动名称）", "starts_at": "（时间）", "place": "（地点）", "reminder": "（活动提醒）"}}
     try:
         renderer = await compile_checked(campaign.channel, campaign.content)
@@ -186,9 +186,6 @@ async def run_page(request: web.Request) -> web.Response:
             select(Resident.openid, Resident.name, Delivery.created_at).join(Resident, Resident.id == Delivery.resident_id)
             .where(Delivery.run_id == progress.run_id, Delivery.status == "uncertain")
             .order_by(Delivery.id).limit(UNCERTAIN_LISTED))).all()
-    tz = out.settings.timezone
-    uncertain = [(openid, name, (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(tz))
-                 for openid, name, at in uncertain]  # SQLite hands back naive UTC
     return aiohttp_jinja2.render_template("admin_run.html", request, {
         "p": progress, "campaign_id": campaign_id, "uncertain": uncertain, "listed": UNCERTAIN_LISTED})
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.auth import require_role
 from bot.models import Resident
 from bot.spreadsheet import safe_row
-from knowledge.stations import LOCAL_TZ
 from scheduler import content, tags
 from scheduler.dashboard import dashboard
 from scheduler.outreach import OUTREACH
@@ -66,15 +65,6 @@ async def import_tags(request: web.Request) -> web.Response:
 MAX_CAPACITY = 100_000  # beyond the column's range a save would fail in the database, not the form
 
 
-def _local_input(at: datetime) -> str:
-    aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_local(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-
-
 @admin
 async def events_page(request: web.Request) -> web.Response:
     try:
@@ -84,7 +74,7 @@ async def events_page(request: web.Request) -> web.Response:
     async with request.app[OUTREACH].services.db() as session:
         events = list(await session.scalars(select(Event).order_by(Event.starts_at.desc()).limit(200)))
     return aiohttp_jinja2.render_template("admin_events.html", request, {
-        "events": events, "local": _local_input, "stations": content.stations().stations()})
+        "events": events, "local": localtime.input_value, "stations": content.stations().stations()})
 
 
 def _event_from(form, event) -> None:
@@ -93,8 +83,8 @@ def _event_from(form, event) -> None:
     event.description = str(form.get("description") or "")
     event.station_id = str(form.get("station_id") or "")[:64]
     try:
-        event.starts_at = _parse_local(str(form.get("starts_at")))
-        event.ends_at = _parse_local(str(form.get("ends_at")))
+        event.starts_at = localtime.from_local(str(form.get("starts_at")))
+        event.ends_at = localtime.from_local(str(form.get("ends_at")))
         event.capacity = int(form.get("capacity") or 0)
     except (TypeError, ValueError):
         raise web.HTTPBadRequest(text="开始、结束时间和名额需填写完整") from None
@@ -138,7 +128,7 @@ async def event_page(request: web.Request) -> web.Response:
     event, rows = await _registrations(request)
     return aiohttp_jinja2.render_template("admin_event.html", request, {
         "event": event, "rows": rows, "attended": sum(1 for r, *_ in rows if r.attended_at is not None),
-        "local": _local_input, "stations": content.stations().stations()})
+        "local": localtime.input_value, "stations": content.stations().stations()})
 
 
 @admin
@@ -162,8 +152,8 @@ async def event_csv(request: web.Request) -> web.Response:
     writer = csv.writer(buffer)
     writer.writerow(["openid", "name", "status", "registered_at", "attended_at"])
     for registration, openid, name in rows:
-        attended = _local_input(registration.attended_at) if registration.attended_at else ""
-        writer.writerow(safe_row([openid, name, registration.status, _local_input(registration.created_at), attended]))
+        attended = localtime.fmt(registration.attended_at) if registration.attended_at else ""
+        writer.writerow(safe_row([openid, name, registration.status, localtime.fmt(registration.created_at), attended]))
     return web.Response(body=("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.csv"'})
 

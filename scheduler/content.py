@@ -11,9 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import localtime
 from bot.models import ResidentTag
 from knowledge.content import LANGUAGES
-from knowledge.stations import LOCAL_TZ, StationMap, load_stations
+from knowledge.stations import StationMap, load_stations
 from knowledge.texts import Texts, load_texts
 from knowledge.tips import Tip, TipLibrary, load_tips
 from scheduler.audiences import Recipient
@@ -81,7 +82,7 @@ def resident_context(recipient: Recipient, station_id: str | None, shared: dict,
     lang = recipient.language or "zh-Hans"
     context = {k: localised(v, lang) for k, v in shared.items()}
     context.update(name=recipient.name or texts().get("scheduler.default_name", lang), language=lang,
-                   area=recipient.area, today=(now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date().isoformat())
+                   area=recipient.area, today=(now or datetime.now(localtime.zone())).astimezone(localtime.zone()).date().isoformat())
     if station_id:
         try:
             context["station"] = localised(station_context(station_id), lang)

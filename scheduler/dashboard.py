@@ -3,14 +3,15 @@ tables. A table that does not exist yet (a package not installed) shows as "no d
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import localtime
 from bot.auth import require_role
 from bot.db import utcnow
 from bot.labels import LABELS, Labels
@@ -101,12 +102,14 @@ async def _unclear(session, since):
     we lack (read as `unclear`, or too unsure with `unclear` the runner-up)."""
     from flows.models import IntentRead
 
-    day = func.date(IntentRead.created_at)
-    rows = (await session.execute(select(day, func.count(), func.count().filter(IntentRead.action == "unclear"))
-                                  .where(IntentRead.created_at >= since).group_by(day))).all()
+    # counted per UTC day and hour, then placed in the local day (bot/localtime.py) in Python
+    day, hour = func.date(IntentRead.created_at), extract("hour", IntentRead.created_at)
+    rows = (await session.execute(select(day, hour, func.count(), func.count().filter(IntentRead.action == "unclear"))
+                                  .where(IntentRead.created_at >= since).group_by(day, hour))).all()
     weeks: dict[date, list[int]] = {}
-    for day_value, read, unclear in rows:
-        moment = day_value if isinstance(day_value, date) else date.fromisoformat(str(day_value))
+    for day_value, hour_value, read, unclear in rows:
+        utc_day = day_value if isinstance(day_value, date) else date.fromisoformat(str(day_value))
+        moment = localtime.local(datetime.combine(utc_day, time(int(hour_value)), timezone.utc)).date()
         week = weeks.setdefault(moment - timedelta(days=moment.weekday()), [0, 0])
         week[0] += read
         week[1] += unclear

@@ -1,13 +1,13 @@
 """Event reminders read the flows package's events and registrations (read-only)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import exists
 
+from bot import localtime
 from bot.models import Resident
 from knowledge.content import LANGUAGES, to_traditional
-from knowledge.stations import LOCAL_TZ
 from scheduler import content
 
 
@@ -36,5 +36,4 @@ def _titles(event) -> dict[str, str]:
 
 
 def _local(at: datetime) -> str:
-    aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
-    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return localtime.fmt(at)

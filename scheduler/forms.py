@@ -1,8 +1,7 @@
 """Admin form fields to campaign content and schedules, with errors an admin can act on."""
 from __future__ import annotations
 
-from datetime import datetime
-
+from bot import localtime
 from scheduler.audiences import ENROLMENT
 
 
@@ -41,9 +40,8 @@ def schedule_from(form) -> dict:
     kind = str(form.get("kind") or "manual")
     try:
         if kind == "once":
-            at = str(form.get("at") or "")
-            datetime.fromisoformat(at)
-            return {"kind": kind, "at": at}
+            # typed as local wall-clock time, stored as UTC (bot/localtime.py); shown back as local
+            return {"kind": kind, "at": localtime.from_local(str(form.get("at") or "")).isoformat()}
         if kind == "cron":
             return {"kind": kind, "cron": str(form.get("cron") or "").strip()}
         if kind == "relative":

@@ -12,7 +12,8 @@ from datetime import time
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from bot.config import ConfigError
+from bot.config import ConfigError, timezone_setting
+from bot.localtime import DEFAULT_ZONE
 
 _CLOCK_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -24,7 +25,7 @@ class SchedulerSettings:
     batch_size: int = 500  # residents claimed per step of the fan-out
     quiet_start: time = time(21, 30)  # local time; pushes wait until quiet_end
     quiet_end: time = time(8, 0)
-    timezone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    timezone: ZoneInfo = DEFAULT_ZONE  # XZ_TIMEZONE, the one local zone (bot/localtime.py)
     frequency_cap: int = 1  # campaign messages per resident in any 24 hours
     quota_pause_seconds: int = 3600  # a 45009 (quota) pauses the run this long
     lease_seconds: float = 15.0  # leader and run locks; renewed at a third of it
@@ -65,7 +66,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> SchedulerSettings:
     return SchedulerSettings(
         rate_per_second=_number(env, "XZ_CAMPAIGN_RATE", 1000.0, 0.1, 100000),
         concurrency=int(_number(env, "XZ_CAMPAIGN_CONCURRENCY", 32, 1, 1000)),
-        quiet_start=start, quiet_end=end,
+        quiet_start=start, quiet_end=end, timezone=timezone_setting(env),
         frequency_cap=int(_number(env, "XZ_CAMPAIGN_DAILY_CAP", 1, 0, 100)),
         scheduler_enabled=env.get("XZ_SCHEDULER", "on").strip().lower() not in ("off", "0", "no"),
     )

@@ -19,7 +19,8 @@ ENGINE = web.AppKey("scheduler_engine", Engine)
 
 async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
-    out = Outreach(services, app.get(SETTINGS) or load_settings())
+    settings = (app.get(SETTINGS) or load_settings()).with_(timezone=app[CONFIG].timezone)  # one local zone
+    out = Outreach(services, settings)
     app[OUTREACH] = out
     services.pipeline.add(ORDER_PLATFORM_EVENTS, "scheduler.platform_events", platform_events_stage(services))
     engine = Engine(out, app[CONFIG].database_url)

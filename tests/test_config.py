@@ -29,6 +29,8 @@ def test_missing_required_setting_names_the_variable(missing):
     ("XZ_TRUSTED_PROXIES", "nginx"),
     ("XZ_TRUSTED_PROXIES", "10.0.0.1/8"),
     ("XZ_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1"),
+    ("XZ_TIMEZONE", "Mars/Olympus"),
+    ("XZ_TIMEZONE", "../../etc/passwd"),
 ])
 def test_invalid_setting_names_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -59,3 +61,16 @@ def test_several_workers_need_a_real_redis():
     env = {"PATH": "/usr/bin:/bin", **GOOD, "XZ_WORKERS": "2"}
     result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
     assert result.returncode == 2 and "XZ_REDIS_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_timezone_defaults_to_shanghai_and_takes_any_iana_zone():
+    assert load_config(GOOD).timezone.key == "Asia/Shanghai"
+    assert load_config({**GOOD, "XZ_TIMEZONE": "Asia/Urumqi"}).timezone.key == "Asia/Urumqi"
+
+
+def test_bad_timezone_stops_the_start_in_one_line():
+    env = {"PATH": "/usr/bin:/bin", **GOOD, "XZ_TIMEZONE": "Beijing"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "xinzhan: configuration error: XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got 'Beijing'"]

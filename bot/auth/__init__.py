@@ -2,13 +2,16 @@
 
 `@require_role(...)` guards a handler: anonymous visitors go to the login page (or get 401 on
 /api paths), the wrong role gets 403, and unsafe methods must carry the session's CSRF token.
+A refusal answers a JSON call in JSON and a page with a page that keeps the navigation.
 """
 from __future__ import annotations
 
 import functools
 import hmac
+import json
 from urllib.parse import quote
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import SERVICES
@@ -47,6 +50,26 @@ def login_redirect(request: web.Request) -> web.HTTPFound:
     return web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
 
 
+def wants_json(request: web.Request) -> bool:
+    """A JSON API call (any /api/ path, or a client asking for JSON), not a page in a browser."""
+    return "/api/" in request.path or "application/json" in request.headers.get("Accept", "")
+
+
+def not_logged_in(request: web.Request) -> web.HTTPException:
+    if wants_json(request):
+        return web.HTTPUnauthorized(text=json.dumps({"error": "login required"}), content_type="application/json")
+    return login_redirect(request)
+
+
+async def refusal(request: web.Request, message: str, status: int = 403) -> web.HTTPException:
+    """A 401/403 as JSON for an API call, else a page with the navigation and where to go instead."""
+    kind = web.HTTPForbidden if status == 403 else web.HTTPUnauthorized
+    if wants_json(request):
+        return kind(text=json.dumps({"error": message}, ensure_ascii=False), content_type="application/json")
+    context = {**await template_context(request), "message": message}
+    return kind(text=aiohttp_jinja2.render_string("forbidden.html", request, context), content_type="text/html")
+
+
 async def _csrf_ok(request: web.Request, session: Session) -> bool:
     sent = request.headers.get("X-CSRF-Token", "")
     if not sent and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -61,13 +84,11 @@ def require_role(*roles: str):
         async def guarded(request: web.Request):
             user = await current_user(request)
             if user is None:
-                if request.path.startswith("/api/") or request.headers.get("Accept") == "application/json":
-                    raise web.HTTPUnauthorized(text='{"error": "login required"}', content_type="application/json")
-                raise login_redirect(request)
+                raise not_logged_in(request)
             if roles and not user.has(*roles):
-                raise web.HTTPForbidden(text="你的角色无权访问此页面 (forbidden for your role)")
+                raise await refusal(request, "你的角色无权访问此页面。")
             if request.method in UNSAFE and not await _csrf_ok(request, await current_session(request)):
-                raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page")
+                raise await refusal(request, "页面已过期（CSRF 校验失败），请刷新页面后重试。")
             return await handler(request)
         return guarded
     return decorate

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
 from bot.client_address import client_address
-from bot.auth import COOKIE, SESSIONS, account, current_session, current_user, login_redirect
+from bot.auth import COOKIE, SESSIONS, account, current_session, current_user, not_logged_in, refusal
 from bot.auth.sessions import IDLE_SECONDS, SessionStore
 from bot.auth.throttle import THROTTLE, LoginThrottle
 from bot.auth.users import ROLES, add_user, authenticate, normalise_username
@@ -25,10 +25,18 @@ HOME_BY_ROLE = (("counsellor", "/console"), ("supervisor", "/console"), ("admin"
 
 @web.middleware
 async def staff_area_guard(request: web.Request, handler):
-    """Nobody anonymous sees anything under the staff areas, whatever the page."""
-    if request.path.startswith(STAFF_AREAS) and await current_user(request) is None:
-        raise login_redirect(request)
-    return await handler(request)
+    """Nobody anonymous sees anything under the staff areas, whatever the page; a refusal there
+    (a 403 raised as bare text by any handler) keeps the navigation, or is JSON for an API call."""
+    if not request.path.startswith(STAFF_AREAS):
+        return await handler(request)
+    if await current_user(request) is None:
+        raise not_logged_in(request)
+    try:
+        return await handler(request)
+    except web.HTTPForbidden as refused:
+        if refused.content_type != "text/plain":
+            raise
+        raise await refusal(request, refused.text or "你无权访问此页面。") from None
 
 
 def _safe_next(target: str) -> str:

@@ -6,9 +6,10 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable
 
+from bot import localtime
 from bot.spreadsheet import safe_cell
 from handoff.review.redact import redact
 
@@ -35,7 +36,7 @@ def pseudonym(openid: str) -> str:
 
 
 def _iso(at: datetime) -> str:
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat()
+    return localtime.iso(at)
 
 
 def as_records(rows: Iterable[Row], *, redacted: bool, names: Iterable[str] = ()) -> list[dict]:

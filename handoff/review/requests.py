@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import localtime
 from bot.db import load_models, utcnow
 from bot.models import Resident
 from bot.services import Services
@@ -87,7 +88,7 @@ async def resident_data(session: AsyncSession, resident_id: int) -> dict:
 
 def _plain(value):
     if isinstance(value, datetime):
-        return value.isoformat()
+        return localtime.iso(value)
     if isinstance(value, (str, int, float, bool, list, dict)) or value is None:
         return value
     return str(value)

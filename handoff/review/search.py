@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ARRAY, Select, Text, and_, cast, exists, func, literal, not_, select, tuple_, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import localtime
 from bot.auth import Staff
 from bot.models import Message, Resident, ResidentTag, StaffUser
 from flows.safety.models import CrisisDetection
@@ -28,7 +28,6 @@ from handoff.models import Case
 from handoff.review.access import CLOSED, OPEN, message_scope
 from handoff.review.redact import redact
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 PAGE = 50
 MAX_PAGE = 500
 
@@ -147,7 +146,7 @@ def word_condition(word: str, dialect: str):
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc)
+    return datetime.combine(day, time(), localtime.zone()).astimezone(timezone.utc)
 
 
 def _closed_case(conversation_id, condition):

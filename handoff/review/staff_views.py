@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.db import utcnow
@@ -16,12 +17,11 @@ from handoff.models import Case
 from handoff.review import audit, quality, requests as data_requests
 from handoff.review.access import case_visible
 from handoff.review.models import ACTIONS, RetentionHold
-from handoff.review.search import LOCAL
 
 
 def _day(value: str, name: str) -> datetime | None:
     try:
-        return datetime.combine(date.fromisoformat(value), time(), LOCAL) if value else None
+        return datetime.combine(date.fromisoformat(value), time(), localtime.zone()) if value else None
     except ValueError:
         raise web.HTTPBadRequest(text=f"{name} must be a date like 2024-05-01") from None
 
@@ -47,7 +47,7 @@ async def audit_page(request: web.Request) -> web.Response:
 def _entry_json(e) -> dict:
     return {"id": e.id, "staff_id": e.staff_id, "staff": e.staff_name, "action": e.action,
             "target_type": e.target_type, "target_id": e.target_id, "summary": e.summary,
-            "remote_addr": e.remote_addr, "user_agent": e.user_agent, "created_at": e.created_at.isoformat()}
+            "remote_addr": e.remote_addr, "user_agent": e.user_agent, "created_at": localtime.iso(e.created_at)}
 
 
 async def _case(request: web.Request) -> Case:
@@ -148,7 +148,7 @@ async def decide_request(request: web.Request) -> web.Response:
         await audit.record(services.db, request, user, "export", "resident", decision.resident_id or "",
                            f"data-subject request {request_id} json tables={len(decision.data)}")
         body = json.dumps({"request_id": request_id, "resident_id": decision.resident_id,
-                           "exported_at": utcnow().isoformat(), "data": decision.data}, ensure_ascii=False, indent=1)
+                           "exported_at": localtime.iso(utcnow()), "data": decision.data}, ensure_ascii=False, indent=1)
         return web.Response(text=body, content_type="application/json", charset="utf-8", headers={
             "Content-Disposition": f'attachment; filename="xinzhan-request-{request_id}.json"'})
     raise web.HTTPSeeOther("/review/requests")

@@ -13,6 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Conversation, Message
@@ -72,7 +73,7 @@ async def _search(request: web.Request, f: search.Filters) -> search.Page:
 def _hit_json(h: search.Hit) -> dict:
     return {"message_id": h.id, "conversation_id": h.conversation_id, "openid": h.openid, "direction": h.direction,
             "sender": h.sender, "author": h.author, "kind": h.kind, "content": h.content,
-            "created_at": h.created_at.isoformat()}
+            "created_at": localtime.iso(h.created_at)}
 
 
 @require_role(*EXPORT_ROLES)

@@ -61,7 +61,8 @@ function pastCases(cases) {
     c.summary ? el('div', {class: 'muted'}, '结案小结：' + c.summary) : null,
     ...(c.notes || []).map(n => el('div', {class: 'muted'}, '备注（' + n.author + ' ' + clock(n.at) + '）：' + n.body)))));
 }
-function clock(iso) { return iso ? new Date(iso).toLocaleTimeString('zh-CN', {hour12: false}) : ''; }
+const TIME_ZONE = {{ timezone_name()|tojson }};  // XZ_TIMEZONE: every time shown in the service's one local zone
+function clock(iso) { return iso ? new Date(iso).toLocaleTimeString('zh-CN', {hour12: false, timeZone: TIME_ZONE}) : ''; }
 
 // A short two-tone beep with WebAudio: no sound file, no CDN.
 let audio = null;

@@ -103,7 +103,7 @@ function renderRecord(r) {
 const CONSENT_KINDS = {granted: '同意保存', declined: '不同意保存', withdrawn: '撤回同意', age_band: '年龄段', paper_form: '纸质同意书'};
 const AGE_BANDS = {under14: '未满14岁', '14to17': '14-17岁', adult: '18岁及以上'};
 function renderConsent(c) {
-  const when = iso => iso ? new Date(iso).toLocaleString('zh-CN', {hour12: false}) : '';
+  const when = iso => iso ? new Date(iso).toLocaleString('zh-CN', {hour12: false, timeZone: TIME_ZONE}) : '';
   const state = c.decision ? CONSENT_KINDS[c.decision] + '（' + c.version + ' 版说明，' + when(c.at) + '）' : '未询问';
   const steps = c.history.map(e => el('li', {}, when(e.at) + ' ' + (CONSENT_KINDS[e.kind] || e.kind)
     + (e.kind === 'age_band' ? '：' + (AGE_BANDS[e.detail] || e.detail) : e.detail ? '：' + e.detail : '')

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Resident
-from knowledge.stations import LOCAL_TZ
+from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
 
 WEDNESDAY_10AM = datetime(2025, 6, 4, 10, 0, tzinfo=LOCAL_TZ)
 SUNDAY_11PM = datetime(2025, 6, 8, 23, 0, tzinfo=LOCAL_TZ)

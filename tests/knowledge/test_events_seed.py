@@ -4,7 +4,8 @@ import pytest
 
 from knowledge.content import DATA_DIR, ContentError
 from knowledge.events_seed import load_event_seeds
-from knowledge.stations import LOCAL_TZ, load_stations
+from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
+from knowledge.stations import load_stations
 
 LATE_WEDNESDAY = datetime(2026, 6, 10, 23, 30, tzinfo=LOCAL_TZ)
 

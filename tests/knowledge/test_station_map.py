@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 import pytest
 
 from knowledge.content import DATA_DIR, ContentError
-from knowledge.stations import LOCAL_TZ, distance_km, load_stations
+from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
+from knowledge.stations import distance_km, load_stations
 
 CITY_CENTRE = (30.6012, 114.3021)  # the city-level centre itself
 BAISHA_TOWN = (30.7600, 114.1900)

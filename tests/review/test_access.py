@@ -11,7 +11,7 @@ ROLE_ORDER = ("anon", "coun", "sup", "adm", "rev", "admrev")
 # route (method, pattern) -> expected status per role, in ROLE_ORDER
 TABLE = {
     ("GET", "/review"): (302, 200, 200, 403, 200, 200),
-    ("GET", "/review/api/search"): (302, 200, 200, 403, 200, 200),
+    ("GET", "/review/api/search"): (401, 200, 200, 403, 200, 200),  # an API answers in JSON, never a login page
     ("GET", "/review/export.{fmt}"): (302, 403, 200, 403, 200, 200),
     ("GET", "/review/conversations/{id}"): (302, 200, 200, 403, 200, 200),
     ("GET", "/review/conversations/{id}/export.{fmt}"): (302, 403, 200, 403, 200, 200),

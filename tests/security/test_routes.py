@@ -125,7 +125,7 @@ async def test_every_guarded_route_refuses_anonymous_visitors_and_the_wrong_role
             if role not in allowed and resp.status != 403:
                 problems.append(f"{method} {pattern}: {role} (not in {sorted(allowed)}) got {resp.status}")
             if role in allowed and (resp.status == 401 or refused_anonymous(resp) and resp.status != 403
-                                    or "forbidden for your role" in body):
+                                    or "你的角色无权访问" in body):
                 problems.append(f"{method} {pattern}: {role} (allowed) was turned away with {resp.status}")
             if missing := headers_missing(path, resp):
                 problems.append(f"{method} {pattern}: {role}'s answer lacks {missing}")
