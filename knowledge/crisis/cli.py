@@ -8,8 +8,7 @@ measured on author batches held back from training and from the choice of thresh
 """
 from __future__ import annotations
 
-import json
-import sys
+from knowledge.json_lines import scan_lines
 
 from .detector import Detector
 from .rules import RuleEngine
@@ -29,31 +28,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _parse(line: str) -> dict:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from exc
-    if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("text"), str):
-        raise ValueError('expected an object {"id": ..., "text": "..."}')
-    return item
-
-
 def run(args) -> int:
     detector = Detector.load()
-    bad = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = _parse(line)
-        except ValueError as exc:
-            bad += 1
-            print(f"crisis-scan: line {number}: {exc}", file=sys.stderr)
-            continue
-        risk = detector.scan(item["text"], context_level=args.context_level)
-        print(json.dumps({"id": item["id"], **risk.to_json()}, ensure_ascii=False))
-    return 1 if bad else 0
+    return scan_lines("crisis-scan", lambda text: detector.scan(text, context_level=args.context_level).to_json())
 
 
 def train_command(args) -> int:

@@ -6,11 +6,10 @@ staff can check what the bot would make of old messages. A bad line is reported 
 """
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 from knowledge.intents.reader import MODEL_FILE, load_reader
+from knowledge.json_lines import scan_lines
 from knowledge.stations import load_stations
 
 
@@ -40,27 +39,6 @@ def run_train(args) -> int:
     return 0
 
 
-def _parse(line: str) -> dict:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from exc
-    if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("text"), str):
-        raise ValueError('expected an object {"id": ..., "text": "..."}')
-    return item
-
-
 def run_scan(args) -> int:
     reader = load_reader(load_stations())
-    bad = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = _parse(line)
-        except ValueError as exc:
-            bad += 1
-            print(f"intent-scan: line {number}: {exc}", file=sys.stderr)
-            continue
-        print(json.dumps({"id": item["id"], **reader.read(item["text"]).to_json()}, ensure_ascii=False))
-    return 1 if bad else 0
+    return scan_lines("intent-scan", lambda text: reader.read(text).to_json())
