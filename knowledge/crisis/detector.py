@@ -58,11 +58,9 @@ class Detector:
         by_rules = self.rules.scan(text, context_level)
         learned, joined = self._learned(text, recent)
         if not joined and context_level < RiskLevel.PASSIVE and too_short(text):
-            # "好了", "走了": ask what is meant, don't alarm; a lone emoji or two ("🙂") says too little even to ask
-            if _wordless(text):
-                learned = replace(learned, level=0, ask=False)
-            elif learned.level:
-                learned = replace(learned, level=0, ask=True)
+            # "好了", "走了", "🔪🩸": ask what is meant, don't alarm; but a lone emoji or two that the model is
+            # only unsure about ("🙂") says too little even to ask
+            learned = replace(learned, level=0, ask=bool(learned.level) or (learned.ask and not _wordless(text)))
         # After earlier risk in the conversation the rules' context readings stand on their own: the
         # model reads the message without that history.
         gate = 0.0 if context_level >= RiskLevel.PASSIVE else RULE_GATE
