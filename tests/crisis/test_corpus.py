@@ -41,22 +41,22 @@ def _metrics(scan, cases: list[dict]) -> dict:
     }
 
 
-def _check(name: str, m: dict) -> None:
+def _shortfalls(name: str, m: dict) -> list[str]:
+    """Which thresholds the figures miss (none when it holds); every miss is printed."""
     print(f"\n{name}: recall={m['recall']:.3f} severe_recall={m['severe_recall']:.3f} "
           f"false_alarms={m['false_alarms']:.3f} exact={m['exact']:.3f}\n" + "\n".join(m["misses"]))
     recall, severe, false_alarms, exact = THRESHOLDS[name]
-    assert m["recall"] >= recall
-    assert m["severe_recall"] >= severe
-    assert m["false_alarms"] <= false_alarms
-    assert m["exact"] >= exact
+    checks = {"recall": m["recall"] >= recall, "severe_recall": m["severe_recall"] >= severe,
+              "false_alarms": m["false_alarms"] <= false_alarms, "exact": m["exact"] >= exact}
+    return [figure for figure, held in checks.items() if not held]
 
 
 def test_the_detector_holds_on_the_regression_set():
-    _check("regression", _metrics(Detector.load().scan, _cases(HERE / "regression.jsonl")))
+    assert _shortfalls("regression", _metrics(Detector.load().scan, _cases(HERE / "regression.jsonl"))) == []
 
 
 def test_the_rules_still_read_the_corpus_they_were_tuned_on():
-    _check("rules on t00", _metrics(RuleEngine.load().scan, _cases(CORPUS_DIR / "t00.jsonl")))
+    assert _shortfalls("rules on t00", _metrics(RuleEngine.load().scan, _cases(CORPUS_DIR / "t00.jsonl"))) == []
 
 
 @pytest.mark.parametrize("path", sorted([HERE / "regression.jsonl", *CORPUS_DIR.glob("*.jsonl")]), ids=lambda p: p.name)

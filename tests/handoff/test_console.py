@@ -234,7 +234,7 @@ async def test_the_console_socket_accepts_the_public_url_behind_the_proxy(aiohtt
     await login(own, "c9")
     async with own.ws_connect("/console/ws", origin="https://xinzhan.example.gov.cn",
                               headers={"Host": "xinzhan.example.gov.cn", "X-Forwarded-Proto": "https"}) as ws:
-        await next_event(ws, "hello")
+        assert (await next_event(ws, "hello"))["type"] == "hello"  # accepted: the live feed greets
 
 
 async def test_the_next_case_shows_the_earlier_cases_summary_and_notes(client, platform, staff_client):
