@@ -43,6 +43,8 @@ async function take(caseId) {
 }
 
 async function openCase(caseId) {
+  // Messages heard live while the case loads are kept, and shown if the loaded history lacks them.
+  const heard = []; state.heard = {caseId: caseId, list: heard};
   const data = await api('/console/api/cases/' + caseId);
   if (data._status !== 200) { $('take-error').textContent = data.error || '无法打开这个个案'; return; }
   state.open = data;
@@ -54,6 +56,8 @@ async function openCase(caseId) {
   $('chat-evidence').replaceChildren(c.evidence ? el('span', {}, '识别依据：', el('mark', {class: 'evidence'}, c.evidence)) : '');
   $('msgs').replaceChildren();
   data.messages.forEach(addMessage);
+  const loaded = new Set(data.messages.map(m => m.sender + '|' + m.content));
+  heard.filter(m => !loaded.has(m.sender + '|' + m.content)).forEach(addMessage);
   $('composer').hidden = !data.can_write; $('readonly-note').hidden = data.can_write || c.status === 'waiting';
   $('actions').hidden = !data.can_write;
   $('take-chosen-box').hidden = c.status !== 'waiting';
@@ -145,8 +149,10 @@ function onEvent(ev) {
     $('alert').style.display = 'block';
     $('alert').onclick = () => { $('alert').style.display = 'none'; openCase(ev.case_id); };
   }
-  if ((ev.type === 'message' || ev.type === 'sent') && state.open && state.open.case.id === ev.case_id) {
-    addMessage(Object.assign({direction: ev.type === 'message' ? 'in' : 'out'}, ev.message));
+  if (ev.type === 'message' || ev.type === 'sent') {
+    const m = Object.assign({direction: ev.type === 'message' ? 'in' : 'out'}, ev.message);
+    if (state.heard && state.heard.caseId === ev.case_id) state.heard.list.push(m);
+    if (state.open && state.open.case.id === ev.case_id) addMessage(m);
   }
   if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback'].includes(ev.type)) {
     scheduleRefresh();
