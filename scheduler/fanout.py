@@ -4,8 +4,10 @@ Claim before send: the (run, resident) row is inserted (ON CONFLICT DO NOTHING) 
 message goes out, so a restarted run skips everyone it already claimed. Just before its HTTP
 request a claim's id joins the run's in-flight set (scheduler.inflight). A claim left `queued` by
 a worker that died is then settled by the truth: never attempted, it is released and sent once by
-the resumed run; possibly sent, it becomes `uncertain` and is never resent, so a resident may miss
-one push but never gets two. Quota errors (45009) release the claim and pause the run until later.
+the resumed run; possibly sent, it becomes `uncertain`. An uncertain template push is sent again
+with the same client_msg_id, which the platform de-duplicates (scheduler.resend); an uncertain
+customer-service push is never resent, so a resident may miss it but never gets two. Quota errors
+(45009) release the claim and pause the run until later.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from bot.metrics import PUSHES
 from bot.models import Conversation
 from bot.transcript import ResidentRef
 from bot.wechat.api import NO_ANSWER, WeChatAPIError
-from scheduler import audiences, content, policy, runs
+from scheduler import audiences, content, policy, resend, runs
 from scheduler.audiences import AudienceRule, DueDate, Recipient
 from scheduler.inflight import InFlight
 from scheduler.lease import Lease
@@ -34,7 +36,8 @@ from scheduler.render import Message, Renderer, RenderError, compile_checked
 
 log = logging.getLogger(__name__)
 QUOTA = 45009
-UNCERTAIN = "the sender stopped while the request was in flight; not resent so nobody gets a second copy"
+UNCERTAIN = "the sender stopped while the request was in flight; it may have arrived"
+LOST_ANSWER_TRIES = 3  # a template send whose answer was lost is repeated with the same client_msg_id
 
 
 @dataclass
@@ -111,14 +114,26 @@ async def _conversations(out: Outreach, resident_ids: list[int]) -> dict[int, in
     return dict(rows.all())  # the last (newest) conversation wins
 
 
-async def send_one(out: Outreach, item: Claim, conversations: dict[int, int]) -> Outcome:
+async def send_template(out: Outreach, item: Claim, run_id: int) -> Outcome:
+    """A template push; a lost answer is asked again with the same client_msg_id (no second copy)."""
+    message, r = item.message, item.recipient
+    msg_id = resend.client_msg_id(run_id, r.id)
+    attempt = 1
+    while True:
+        try:
+            sent = await out.services.api.send_template(r.openid, message.template_id, message.fields, message.url,
+                                                        client_msg_id=msg_id)
+            return Outcome(item.delivery_id, "sent", msgid=sent.msgid)
+        except WeChatAPIError as err:
+            if err.errcode != NO_ANSWER or attempt >= LOST_ANSWER_TRIES:
+                return Outcome(item.delivery_id, _failure(err.errcode), f"{err.errcode} {err.errmsg}"[:255])
+        attempt += 1
+
+
+async def send_one(out: Outreach, item: Claim, conversations: dict[int, int], run_id: int) -> Outcome:
     message, r = item.message, item.recipient
     if message.channel == "template":
-        try:
-            sent = await out.services.api.send_template(r.openid, message.template_id, message.fields, message.url)
-        except WeChatAPIError as err:
-            return Outcome(item.delivery_id, _failure(err.errcode), f"{err.errcode} {err.errmsg}"[:255])
-        return Outcome(item.delivery_id, "sent", msgid=sent.msgid)
+        return await send_template(out, item, run_id)
     ref = ResidentRef(r.id, r.openid, conversations.get(r.id, 0), r.language, False, True)
     if not ref.conversation_id:
         return Outcome(item.delivery_id, "failed", "no conversation: outside the 48-hour window")
@@ -133,7 +148,7 @@ def _failure(errcode: int) -> str:
     return "quota" if errcode == QUOTA else "uncertain" if errcode == NO_ANSWER else "failed"
 
 
-async def send_all(out: Outreach, claims: list[Claim], inflight: InFlight, started: set[int],
+async def send_all(out: Outreach, run_id: int, claims: list[Claim], inflight: InFlight, started: set[int],
                    done: list[Outcome]) -> None:
     """Send with bounded concurrency. `started` (in the in-flight set, request about to go) and
     `done` fill as it goes, so whoever stops it knows which claims were never tried (safe to
@@ -153,7 +168,7 @@ async def send_all(out: Outreach, claims: list[Claim], inflight: InFlight, start
                 return
             await inflight.add(item.delivery_id)
             started.add(item.delivery_id)
-            outcome = await send_one(out, item, conversations)
+            outcome = await send_one(out, item, conversations, run_id)
             done.append(outcome)
             if outcome.status == "quota":
                 stop = True  # the platform says stop; the untried claims are released
@@ -294,6 +309,10 @@ async def _send_run(out: Outreach, run_id: int) -> str:
     except (ValueError, OverflowError) as exc:  # an audience rule saved before rules were checked
         await runs.set_status(out, run_id, "paused", reason=f"audience: {exc}"[:255])
         return "paused"
+    if run.uncertain:
+        if await _hold_if_quiet(out, run_id):
+            return "paused"
+        await resend.resend_uncertain(out, run, campaign, renderer)
     async for batch in audiences.batches(out.services.db, where, after=run.cursor, size=out.settings.batch_size):
         status = await _status(out, run_id)
         if status != "running":
@@ -304,7 +323,7 @@ async def _send_run(out: Outreach, run_id: int) -> str:
         started: set[int] = set()
         outcomes: list[Outcome] = []
         try:
-            await send_all(out, claims, inflight, started, outcomes)
+            await send_all(out, run_id, claims, inflight, started, outcomes)
         finally:  # on cancellation too: what was sent is recorded before the task ends
             quota = await asyncio.shield(record(out, run_id, claims, inflight, started, outcomes, counts,
                                                 batch[-1].id))

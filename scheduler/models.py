@@ -69,7 +69,7 @@ class CampaignRun(Base):
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
-    uncertain: Mapped[int] = mapped_column(Integer, default=0)  # in flight when the sender stopped; not resent
+    uncertain: Mapped[int] = mapped_column(Integer, default=0)  # in flight when the sender stopped (scheduler.resend)
     delivered: Mapped[int] = mapped_column(Integer, default=0)  # confirmed by TEMPLATESENDJOBFINISH
     pause_reason: Mapped[str] = mapped_column(String(255), default="")
     resume_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -80,7 +80,8 @@ class CampaignRun(Base):
 
 class Delivery(Base):
     """One resident in one run: claimed (queued) before the send, then sent / failed / skipped, or
-    uncertain (the request was in flight when its sender stopped: it may have arrived)."""
+    uncertain (the request was in flight when its sender stopped: it may have arrived; a template
+    push is then resent with the same client_msg_id, see scheduler.resend)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (

@@ -83,7 +83,7 @@ class Progress:
     sent: int
     failed: int
     skipped: int
-    uncertain: int  # may have arrived; never resent
+    uncertain: int  # may have arrived; template pushes are resent within the platform's window
     delivered: int
     rate: float  # messages a second in the current stint
     reason: str

@@ -77,7 +77,7 @@ async def template_send(request: web.Request) -> web.Response:
         return error
     if not payload.get("template_id"):
         return _error(40037, "invalid template_id")
-    item = request.app[MOCK_STATE].record("template", payload)
+    item = request.app[MOCK_STATE].record_template(payload)
     return await _late(request, web.json_response({"errcode": 0, "errmsg": "ok", "msgid": item["seq"]}))
 
 
@@ -100,7 +100,7 @@ async def sent(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="after must be a number")
     openid = request.query.get("openid", "")
     items = state.sent_to(openid, after) if openid else [m for m in state.sent if m["seq"] > after]
-    return web.json_response({"messages": items, "menu": state.menu})
+    return web.json_response({"messages": items, "menu": state.menu, "deduplicated": state.deduplicated})
 
 
 async def faults(request: web.Request) -> web.Response:

@@ -41,6 +41,9 @@ class RateLimit:
         return False
 
 
+CLIENT_MSG_ID_SECONDS = 600  # the platform's de-duplication window for a template's client_msg_id
+
+
 @dataclass
 class MockState:
     appid: str
@@ -51,6 +54,8 @@ class MockState:
     rate: RateLimit = field(default_factory=RateLimit)
     menu: dict | None = None
     calls: int = 0
+    deduplicated: int = 0  # template sends dropped as repeats of a (openid, client_msg_id) already sent
+    _client_msg_ids: dict[tuple[str, str], dict] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def issue_token(self) -> str:
@@ -77,6 +82,20 @@ class MockState:
         self.sent.append(item)
         return item
 
+    def record_template(self, payload: dict) -> dict:
+        """As the platform does: one message per (openid, client_msg_id) within the window; a repeat
+        is answered with the first one's msgid and not sent again."""
+        key = (str(payload.get("touser", "")), str(payload.get("client_msg_id") or ""))
+        if key[1]:
+            first = self._client_msg_ids.get(key)
+            if first is not None and time.time() - first["at"] < CLIENT_MSG_ID_SECONDS:
+                self.deduplicated += 1
+                return first
+        item = self.record("template", payload)
+        if key[1]:
+            self._client_msg_ids[key] = item
+        return item
+
     def sent_to(self, openid: str, after: int = 0) -> list[dict]:
         return [m for m in self.sent if m["touser"] == openid and m["seq"] > after]
 
@@ -87,3 +106,5 @@ class MockState:
         self.rate = RateLimit()
         self.menu = None
         self.calls = 0
+        self.deduplicated = 0
+        self._client_msg_ids.clear()

@@ -145,11 +145,16 @@ class WeChatAPI:
         data = await self.call("/cgi-bin/message/custom/send", payload)
         return Sent(str(data.get("msgid", "")))
 
-    async def send_template(self, openid: str, template_id: str, fields: dict[str, str], url: str = "") -> Sent:
+    async def send_template(self, openid: str, template_id: str, fields: dict[str, str], url: str = "",
+                            client_msg_id: str = "") -> Sent:
+        """`client_msg_id`: the platform sends one message per (openid, id) within about 10 minutes,
+        so a send whose answer was lost can be repeated with the same id."""
         payload = {"touser": openid, "template_id": template_id,
                    "data": {k: {"value": v} for k, v in fields.items()}}
         if url:
             payload["url"] = url
+        if client_msg_id:
+            payload["client_msg_id"] = client_msg_id
         data = await self.call("/cgi-bin/message/template/send", payload)
         return Sent(str(data.get("msgid", "")))
 

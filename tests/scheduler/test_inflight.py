@@ -1,4 +1,5 @@
-"""A sender stopped mid-send: claims never tried are sent once on resume, claims in flight are uncertain."""
+"""A sender stopped mid-send: claims never tried are sent once on resume; claims in flight are uncertain,
+and a template push so left is resent with its client_msg_id (the platform drops a copy it already sent)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from bot.db import utcnow
 from bot.models import Resident
-from scheduler import fanout, runs
+from scheduler import fanout, resend, runs
 from scheduler.inflight import InFlight
 from scheduler.models import CampaignRun, Delivery
 from tests.scheduler.conftest import make_campaign, make_residents
@@ -51,13 +52,13 @@ def hang_for(services, openids: set[str]) -> list[str]:
     return hanging
 
 
-async def test_a_run_stopped_mid_send_sends_the_untried_once_and_marks_the_in_flight_uncertain(
+async def test_a_run_stopped_mid_send_sends_the_untried_once_and_resends_the_in_flight_once(
         out, services, mock_wechat):
     await make_residents(services, 40, prefix="m")  # batches of 10, 4 sends at a time
     in_flight = {f"m-{i}" for i in (13, 14, 15, 16)}  # all four senders stuck; 17-19 never tried
     hanging = hang_for(services, in_flight)
     run_id = await runs.open_run(out, await make_campaign(services), "x")
-    uncertain_before, sent_before = pushes("uncertain"), pushes("sent")
+    uncertain_before, sent_before, resent_before = pushes("uncertain"), pushes("sent"), pushes("resent")
     task = asyncio.ensure_future(fanout.execute(out, run_id))
     while len(hanging) < 4:
         await asyncio.sleep(0.001)
@@ -65,14 +66,16 @@ async def test_a_run_stopped_mid_send_sends_the_untried_once_and_marks_the_in_fl
     with pytest.raises(asyncio.CancelledError):
         await task
     assert set(template_sends(mock_wechat)) == {f"m-{i}" for i in range(13)}
+    assert {o for o, s in (await statuses(services, run_id)).items() if s == "uncertain"} == in_flight
     del services.api.send_template  # the platform answers again
     assert await fanout.execute(out, run_id) == "done"
     sends = template_sends(mock_wechat)
-    assert set(sends.values()) == {1} and set(sends) == {f"m-{i}" for i in range(40)} - in_flight
-    assert {o for o, s in (await statuses(services, run_id)).items() if s == "uncertain"} == in_flight
+    assert set(sends.values()) == {1} and set(sends) == {f"m-{i}" for i in range(40)}
+    assert set((await statuses(services, run_id)).values()) == {"sent"}
     run = await run_of(services, run_id)
-    assert (run.sent, run.uncertain, run.failed) == (36, 4, 0)
-    assert pushes("uncertain") - uncertain_before == 4 and pushes("sent") - sent_before == 36
+    assert (run.sent, run.uncertain, run.failed) == (40, 0, 0)
+    assert pushes("uncertain") - uncertain_before == 4 and pushes("resent") - resent_before == 4
+    assert pushes("sent") - sent_before == 36  # first sends; the four resends are counted as resent
 
 
 @pytest.mark.parametrize("redis_kept_the_set", [True, False])
@@ -91,21 +94,23 @@ async def test_claims_a_killed_worker_left_queued_are_settled_by_the_in_flight_s
         await inflight.start()
         for r in ids[:5]:  # the first three were recorded as sent but not yet removed: harmless
             await inflight.add(delivery[r])
+    mock_wechat.state.record_template({"touser": "dead-3", "template_id": "TPL1", "data": {},  # it did arrive
+                                       "client_msg_id": resend.client_msg_id(run_id, ids[3])})
     assert await fanout.execute(out, run_id) == "done"
     sends = template_sends(mock_wechat)
-    untried = {f"dead-{i}" for i in range(5, 10)}
-    assert set(sends.values()) == {1}
-    assert set(sends) == {f"dead-{i}" for i in range(10, 30)} | (untried if redis_kept_the_set else set())
-    uncertain = {o for o, s in (await statuses(services, run_id)).items() if s == "uncertain"}
-    assert uncertain == {"dead-3", "dead-4"} | (set() if redis_kept_the_set else untried)
-    assert (await run_of(services, run_id)).uncertain == len(uncertain)
+    assert set(sends.values()) == {1} and set(sends) == {f"dead-{i}" for i in range(3, 30)}
+    assert mock_wechat.state.deduplicated == 1  # dead-3's resend, dropped by the platform
+    assert set((await statuses(services, run_id)).values()) == {"sent"}
+    assert (await run_of(services, run_id)).uncertain == 0
     assert not await services.redis.exists(inflight.key)  # a finished run leaves nothing behind
 
 
-async def test_the_run_page_lists_uncertain_residents(sched_client, out, services, mock_wechat):
+async def test_the_run_page_lists_uncertain_customer_service_pushes(sched_client, out, services, mock_wechat):
+    """Customer-service messages have no client_msg_id: an uncertain one is never resent, only reported."""
     client = await as_admin(sched_client, services)
-    [resident] = await make_residents(services, 1, prefix="unsure", name="小李")
-    run_id = await runs.open_run(out, await make_campaign(services), "x")
+    [resident] = await make_residents(services, 1, prefix="unsure", name="小李", last_inbound_at=utcnow())
+    run_id = await runs.open_run(out, await make_campaign(services, channel="text",
+                                                          content={"text": "{{ name }}，你好"}), "x")
     async with services.db.begin() as session:
         await session.execute(insert(Delivery), [{"run_id": run_id, "resident_id": resident, "status": "queued",
                                                   "created_at": utcnow()}])
