@@ -6,8 +6,10 @@
 Starts `xinzhan mock-wechat` as its own process with its rate limit at --rate (45009 beyond it), sets
 our shared token bucket to the same rate, sends the run in a child process, SIGKILLs the child
 half way, restarts it, and prints: achieved rate as a share of the limit, the sender's peak memory,
-duplicates (messages the mock received twice for one resident; must be 0), the deliveries left
-`uncertain` by the kill (in flight: never resent) and the residents the mock never received. The database is
+duplicates (messages the mock sent twice to one resident; must be 0), the claims the kill left in
+flight (resent with the same client_msg_id: `deduplicated_by_mock` counts the copies the mock dropped
+because the first had arrived), what is still `uncertain`, and the residents the mock never
+reached (must be 0). The database is
 dropped and recreated (PostgreSQL) or the SQLite file replaced. On a 2-core machine the mock, the
 sender, PostgreSQL and Redis share the cores, so the rate is a floor, not a ceiling.
 """
@@ -73,7 +75,7 @@ async def prepare_database(url: str, n: int) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(
             "INSERT INTO campaigns (name, channel, content, schedule, active, system, created_at) VALUES "
-            "('bench', 'template', '{\"template_id\": \"T\", \"fields\": {\"first\": \"{{ name }}\"}}', "
+            "('bench', 'template', '{\"template_id\": \"DAILY_TIP\", \"fields\": {\"thing1\": \"{{ name }}\"}}', "
             "'{\"kind\": \"manual\"}', true, '', CURRENT_TIMESTAMP)"))
         await conn.execute(text("INSERT INTO campaign_runs (campaign_id, occurrence, status, context, cursor, total, "
                                 "sent, failed, skipped, delivered, pause_reason, created_at) VALUES "
@@ -179,12 +181,14 @@ async def main(args) -> None:
         phase2 = json.loads(out.strip().splitlines()[-1])["seconds"]
         report = json.loads(out.strip().splitlines()[-1])
         sent, failed, skipped, uncertain = await run_counts(args.database_url)
-        received = Counter(m["touser"] for m in json.load(urlopen(args.mock + "/mock/sent", timeout=600))["messages"])
+        mock_sent = json.load(urlopen(args.mock + "/mock/sent", timeout=600))
+        received = Counter(m["touser"] for m in mock_sent["messages"])
         dupes = sum(c - 1 for c in received.values() if c > 1)
         rate = (sent - sent1) / phase2
         print(json.dumps({
             "residents": args.n, "limit_per_s": args.rate, "status": report["status"],
-            "sent": sent, "failed": failed, "uncertain_after_kill": uncertain, "received_by_mock": len(received),
+            "sent": sent, "failed": failed, "in_flight_at_kill": left["in_flight"], "still_uncertain": uncertain,
+            "deduplicated_by_mock": mock_sent["deduplicated"], "received_by_mock": len(received),
             "missed_after_kill": args.n - len(received),
             "rate_phase1_per_s": round(sent1 / phase1, 1), "rate_phase2_per_s": round(rate, 1),
             "share_of_limit": round(rate / args.rate, 3), "peak_rss_mb_sender": round(report["maxrss_mb"], 1),
