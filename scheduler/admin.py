@@ -10,16 +10,19 @@ from sqlalchemy import select
 
 from bot import localtime
 from bot.auth import require_role
+from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
-from scheduler import audiences, content, runs, tags
+from scheduler import audiences, content, runs, send_time, tags
 from scheduler.audiences import AudienceRule, Recipient
+from scheduler.card import template_card
 from scheduler.engine import validate_schedule
 from scheduler.fanout import audience_conditions
-from scheduler.forms import FormError, content_from, fields_text, schedule_from
+from scheduler.forms import FormError, content_from, field_input, schedule_from
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
 from scheduler.render import RenderError, compile_checked, render_checked
+from scheduler.template_catalog import catalogue
 
 admin = require_role("admin")
 
@@ -42,7 +45,12 @@ async def campaigns_page(request: web.Request, error: str = "", status: int = 20
         campaigns = list(await session.scalars(select(Campaign).order_by(Campaign.id.desc())))
     return aiohttp_jinja2.render_template("admin_campaigns.html", request, {
         "campaigns": campaigns, "audiences": await _audiences(request), "error": error,
-        "anchors": list(audiences.ANCHORS)}, status=status)
+        "anchors": list(audiences.ANCHORS), **_form_context(request)}, status=status)
+
+
+def _form_context(request: web.Request) -> dict:
+    """What the campaign form needs: the configured templates field by field, and the quiet hours."""
+    return {"templates": catalogue(), "field_input": field_input, "settings": request.app[OUTREACH].settings}
 
 
 async def _campaign_from_form(request: web.Request, campaign: Campaign) -> None:
@@ -85,25 +93,34 @@ async def _load(request: web.Request) -> Campaign:
     return campaign
 
 
+SAMPLE_RESIDENT = Recipient(0, "", "小李", "zh-Hans", "")  # the preview before an openid is given
+
+
 async def preview(request: web.Request, campaign: Campaign, openid: str) -> dict:
-    """The message one resident would get, or why they would not."""
+    """The message one resident (or a sample resident) would get, as it will appear, or why they would not."""
     out = request.app[OUTREACH]
-    async with out.services.db() as session:
-        resident = await session.scalar(select(Resident).where(Resident.openid == openid))
-        if resident is None:
-            return {"error": "没有这个 openid 的居民"}
-        station = await session.scalar(select(ResidentTag.tag).where(
-            ResidentTag.resident_id == resident.id, ResidentTag.tag.startswith(content.STATION_TAG)))
-    recipient = Recipient(resident.id, resident.openid, resident.name, resident.language, resident.area)
-    shared = {"assessment_due": "YYYY-MM-DD", "tip": content.tip_context(content.tip_of_the_day(localtime.local(utcnow()).date())),
-        "event": {"title": "（活动名称）", "starts_at": "（时间）", "place": "（地点）", "reminder": "（活动提醒）"}}
+    recipient, station = SAMPLE_RESIDENT, None
+    if openid:
+        async with out.services.db() as session:
+            resident = await session.scalar(select(Resident).where(Resident.openid == openid))
+            if resident is None:
+                return {"error": "没有这个 openid 的居民"}
+            station = await session.scalar(select(ResidentTag.tag).where(
+                ResidentTag.resident_id == resident.id, ResidentTag.tag.startswith(content.STATION_TAG)))
+        recipient = Recipient(resident.id, resident.openid, resident.name, resident.language, resident.area)
+    today = localtime.local(utcnow()).date()
+    shared = {"assessment_due": today.isoformat(), "tip": content.tip_context(content.tip_of_the_day(today)),
+              "event": {"title": "（活动名称）", "starts_at": localtime.fmt(utcnow()), "place": "（地点）",
+                        "reminder": "（活动提醒）"}}
     try:
         renderer = await compile_checked(campaign.channel, campaign.content)
         message = await render_checked(renderer, content.resident_context(
             recipient, station[len(content.STATION_TAG):] if station else None, shared))
     except RenderError as exc:
         return {"error": str(exc)}
-    return {"message": message.summary(), "channel": message.channel}
+    if message.channel == "template":
+        return {"card": template_card(message), "channel": message.channel, "sample": not openid}
+    return {"message": message.summary(), "channel": message.channel, "sample": not openid}
 
 
 @admin
@@ -121,9 +138,19 @@ async def campaign_page(request: web.Request) -> web.Response:
     openid = request.query.get("openid", "")
     return aiohttp_jinja2.render_template("admin_campaign.html", request, {
         "campaign": campaign, "size": size, "runs": [await runs.progress(out, r) for r in run_ids],
-        "preview": await preview(request, campaign, openid) if openid else None, "openid": openid,
-        "fields_text": fields_text(campaign.content.get("fields") or {}), "audiences": await _audiences(request),
-        "anchors": list(audiences.ANCHORS)})
+        "preview": await preview(request, campaign, openid), "openid": openid,
+        "held": send_time.held_send(campaign.schedule, out.settings, utcnow()) if campaign.active else None,
+        "next_send": send_time.next_planned(campaign.schedule, out.settings, utcnow()) if campaign.active else None,
+        "quiet_now": send_time.held_until(out.settings, utcnow()), "done": _done(request),
+        "audiences": await _audiences(request), "anchors": list(audiences.ANCHORS), **_form_context(request)})
+
+
+def _done(request: web.Request) -> dict | None:
+    """What the admin just did to a run (after the redirect), so the page can say it happened."""
+    action, run_id = request.query.get("done", ""), request.query.get("run", "")
+    if action not in ("pause", "resume", "cancel") or not run_id.isdigit():
+        return None
+    return {"action": action, "run_id": int(run_id)}
 
 
 @admin
@@ -155,11 +182,15 @@ async def run_action(request: web.Request) -> web.Response:
     out = request.app[OUTREACH]
     run_id, action = _id(request, "run_id"), request.match_info["action"]
     done = await {"pause": runs.pause, "resume": runs.resume, "cancel": runs.cancel}[action](out, run_id)
-    if not done:
-        raise web.HTTPConflict(text=f"cannot {action} this run in its present state")
     async with out.services.db() as session:
-        campaign_id = await session.scalar(select(CampaignRun.campaign_id).where(CampaignRun.id == run_id))
-    raise web.HTTPFound(f"/admin/campaigns/{campaign_id}")
+        run = await session.get(CampaignRun, run_id)
+    if run is None:
+        raise web.HTTPNotFound()
+    if not done:
+        labels = request.app[LABELS]
+        raise web.HTTPConflict(text=f"该批次{labels(run.status, 'run')}，不能{labels(action, 'run_action')}"
+                                    f" (cannot {action} a {run.status} run)")
+    raise web.HTTPFound(f"/admin/campaigns/{run.campaign_id}?done={action}&run={run_id}")
 
 
 @admin
@@ -181,13 +212,15 @@ async def run_page(request: web.Request) -> web.Response:
     if progress is None:
         raise web.HTTPNotFound()
     async with out.services.db() as session:
-        campaign_id = await session.scalar(select(CampaignRun.campaign_id).where(CampaignRun.id == progress.run_id))
+        campaign_id, channel = (await session.execute(select(Campaign.id, Campaign.channel).join(CampaignRun).where(
+            CampaignRun.id == progress.run_id))).one()
         uncertain = (await session.execute(
             select(Resident.openid, Resident.name, Delivery.created_at).join(Resident, Resident.id == Delivery.resident_id)
             .where(Delivery.run_id == progress.run_id, Delivery.status == "uncertain")
             .order_by(Delivery.id).limit(UNCERTAIN_LISTED))).all()
     return aiohttp_jinja2.render_template("admin_run.html", request, {
-        "p": progress, "campaign_id": campaign_id, "uncertain": uncertain, "listed": UNCERTAIN_LISTED})
+        "p": progress, "campaign_id": campaign_id, "channel": channel, "uncertain": uncertain,
+        "listed": UNCERTAIN_LISTED})
 
 
 @admin

@@ -6,7 +6,14 @@ from markupsafe import Markup, escape
 COLOURS = ("#07c160", "#3370ff", "#ffb400", "#f77234", "#d83931", "#8f959e")
 
 
-def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, unit: str = "",
+def _opening(title: str, width: int, height: int, font: int) -> str:
+    """An SVG that names itself (in Chinese) to screen readers and on hover."""
+    return (f'<svg role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" font-size="{font}">'
+            f'<title>{escape(title)}</title>')
+
+
+def bars(items: list[tuple[str, float]], *, title: str, width: int = 420, bar: int = 18, unit: str = "",
          colours: list[str] | None = None) -> Markup:
     """Horizontal bars with labels and values; an empty list says so. `colours` per bar, e.g. the
     risk levels' `var(--l4)` from the shared layout (as a style, since SVG attributes take no var())."""
@@ -14,8 +21,7 @@ def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, uni
         return Markup('<p class="muted">本期没有数据</p>')
     top = max(v for _, v in items) or 1
     label_w, height = 130, len(items) * (bar + 8) + 4
-    parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-             f'xmlns="http://www.w3.org/2000/svg" font-size="12">']
+    parts = [_opening(title, width, height, 12)]
     for i, (label, value) in enumerate(items):
         y = 2 + i * (bar + 8)
         w = max(1, int((width - label_w - 60) * value / top))
@@ -27,14 +33,13 @@ def bars(items: list[tuple[str, float]], *, width: int = 420, bar: int = 18, uni
     return Markup("".join(parts))
 
 
-def columns(series: list[tuple[str, float]], *, width: int = 560, height: int = 140) -> Markup:
+def columns(series: list[tuple[str, float]], *, title: str, width: int = 560, height: int = 140) -> Markup:
     """A column per day (labels every few days), for counts over the period."""
     if not series or not any(v for _, v in series):
         return Markup('<p class="muted">本期没有数据</p>')
     top = max(v for _, v in series) or 1
     step = width / len(series)
-    parts = [f'<svg role="img" width="{width}" height="{height + 18}" xmlns="http://www.w3.org/2000/svg" '
-             f'font-size="10">']
+    parts = [_opening(title, width, height + 18, 10)]
     for i, (label, value) in enumerate(series):
         h = int(height * value / top)
         x = int(i * step)

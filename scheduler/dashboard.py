@@ -8,7 +8,7 @@ from functools import partial
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import localtime
@@ -21,6 +21,7 @@ from scheduler.outreach import OUTREACH
 
 log = logging.getLogger(__name__)
 PERIODS = (7, 30, 90, 365)
+WAITING = "waiting"  # handoff.models.Case.status of a case no counsellor has taken yet
 
 
 def _aware(at: datetime) -> datetime:
@@ -44,7 +45,7 @@ async def _assessments(session, since, scales=None):
                                    .group_by(Assessment.scale, Assessment.band))).all()
     people = await session.scalar(select(func.count(func.distinct(Assessment.resident_id)))
                                   .where(Assessment.created_at >= since))
-    return {"chart": charts.bars([(_band_label(scales, s, b), n) for s, b, n in bands]),
+    return {"chart": charts.bars([(_band_label(scales, s, b), n) for s, b, n in bands], title="测评结果：按量表与分级的次数"),
             "total": sum(n for *_, n in bands), "people": people or 0}
 
 
@@ -53,16 +54,20 @@ async def _handoffs(session, since, labels: Labels):
 
     levels = (await session.execute(select(Case.level, func.count()).where(
         Case.queued_at >= since, Case.reason == "crisis").group_by(Case.level).order_by(Case.level.desc()))).all()
+    now = utcnow()
+    # A case still waiting has waited until now (at least): leaving it out would flatter the figures.
     waits = (await session.execute(select(Case.queued_at, Case.claimed_at).where(
-        Case.queued_at >= since, Case.claimed_at.is_not(None)).limit(20000))).all()
+        Case.queued_at >= since, or_(Case.claimed_at.is_not(None), Case.status == WAITING)).limit(20000))).all()
     total = await session.scalar(select(func.count()).select_from(Case).where(Case.queued_at >= since))
-    minutes = sorted((_aware(c) - _aware(q)).total_seconds() / 60 for q, c in waits)
+    minutes = sorted((_aware(c or now) - _aware(q)).total_seconds() / 60 for q, c in waits)
+    still_waiting = sum(1 for _, c in waits if c is None)
     median = minutes[len(minutes) // 2] if minutes else None
     buckets = [("<1 分钟", sum(m < 1 for m in minutes)), ("1-5 分钟", sum(1 <= m < 5 for m in minutes)),
                ("5-15 分钟", sum(5 <= m < 15 for m in minutes)), (">15 分钟", sum(m >= 15 for m in minutes))]
-    return {"crisis": charts.bars([(labels.level(lvl), n) for lvl, n in levels],
+    return {"crisis": charts.bars([(labels.level(lvl), n) for lvl, n in levels], title="危机识别：按风险等级的个案数",
                                   colours=[f"var(--l{lvl})" for lvl, _ in levels]), "total": total or 0,
-            "waits": charts.bars(buckets if minutes else []), "median": median}
+            "waits": charts.bars(buckets if minutes else [], title="转人工等待时间分布（含仍在等待的个案）", unit=" 例"),
+            "median": median, "still_waiting": still_waiting}
 
 
 EVENTS_CHARTED = 10
@@ -83,10 +88,12 @@ async def _events(session, since, labels: Labels):
         .where(Event.starts_at >= since, Event.starts_at <= now, Event.cancelled.is_(False))
         .group_by(Event.id, Event.title_zh, Event.starts_at).order_by(Event.starts_at.desc()))).all()
     attended, expected = sum(n for _, n, _ in held), sum(r for *_, r in held)
-    return {"events": events or 0, "chart": charts.bars([(labels(s, "registration"), n) for s, n in statuses]),
+    return {"events": events or 0, "chart": charts.bars([(labels(s, "registration"), n) for s, n in statuses],
+                                                         title="活动报名：按报名状态的人数"),
             "attended": attended,
             "attendance": round(100 * attended / expected) if expected else None,
-            "by_event": charts.bars([(title, n) for title, n, _ in held[:EVENTS_CHARTED]], unit=" 人")}
+            "by_event": charts.bars([(title, n) for title, n, _ in held[:EVENTS_CHARTED]], unit=" 人",
+                                    title="已举办活动的出席人数")}
 
 
 async def _reach(session, since, labels: Labels):
@@ -94,7 +101,8 @@ async def _reach(session, since, labels: Labels):
                                       .group_by(Delivery.status))).all()
     reached = await session.scalar(select(func.count(func.distinct(Delivery.resident_id))).where(
         Delivery.created_at >= since, Delivery.status == "sent"))
-    return {"chart": charts.bars([(labels(s, "delivery"), n) for s, n in statuses]), "reached": reached or 0}
+    return {"chart": charts.bars([(labels(s, "delivery"), n) for s, n in statuses], title="推送结果：按发送状态的条数"),
+            "reached": reached or 0}
 
 
 async def _unclear(session, since):
@@ -116,7 +124,7 @@ async def _unclear(session, since):
     shares = [(f"{monday:%m-%d} 当周", round(100 * unclear / read, 1))
               for monday, (read, unclear) in sorted(weeks.items())]
     read, unclear = sum(r for r, _ in weeks.values()), sum(u for _, u in weeks.values())
-    return {"chart": charts.bars(shares, unit="%"), "read": read, "unclear": unclear,
+    return {"chart": charts.bars(shares, unit="%", title="每周没读懂的留言占比"), "read": read, "unclear": unclear,
             "share": round(100 * unclear / read, 1) if read else None}
 
 

@@ -3,30 +3,35 @@ from __future__ import annotations
 
 from bot import localtime
 from scheduler.audiences import ENROLMENT
+from scheduler.template_catalog import catalogue
 
 
 class FormError(ValueError):
     pass
 
 
-def _lines(text: str) -> dict[str, str]:
-    """`key: template` per line, for template message fields."""
-    fields = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep or not key.strip():
-            raise FormError(f"fields line {n}: write it as key: text")
-        fields[key.strip()] = value.strip()
-    return fields
+def field_input(template_id: str, key: str) -> str:
+    """The form input of one field of one configured template (each template has its own set)."""
+    return f"field.{template_id}.{key}"
+
+
+def _template_fields(form, template_id: str) -> dict[str, str]:
+    """The chosen template's fields as typed; a field left blank is not sent."""
+    template = catalogue().get(template_id)
+    if template is None:
+        raise FormError(f"请选择平台上已配置的模板（{'、'.join(catalogue())}），收到 {template_id!r}")
+    values = {f.key: str(form.get(field_input(template_id, f.key)) or "").strip() for f in template.fields}
+    if not any(values.values()):
+        raise FormError(f"模板「{template.title}」的字段都是空的：请至少填写一项")
+    return {k: v for k, v in values.items() if v}
 
 
 def content_from(form) -> tuple[str, dict]:
     channel = str(form.get("channel") or "template")
     if channel == "template":
-        return channel, {"template_id": str(form.get("template_id") or "").strip(),
-                         "fields": _lines(str(form.get("fields") or "")), "url": str(form.get("url") or "").strip()}
+        template_id = str(form.get("template_id") or "").strip()
+        return channel, {"template_id": template_id, "fields": _template_fields(form, template_id),
+                         "url": str(form.get("url") or "").strip()}
     if channel == "text":
         return channel, {"text": str(form.get("text") or "")}
     if channel == "news":
@@ -58,6 +63,3 @@ def schedule_from(form) -> dict:
         raise FormError(f"schedule: {exc}") from None
     return {"kind": "manual"}
 
-
-def fields_text(fields: dict) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in fields.items())

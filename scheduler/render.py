@@ -14,6 +14,7 @@ from jinja2 import TemplateError
 
 from bot.values import Article, Reply
 from scheduler.sandbox import BoundedSandbox
+from scheduler.template_catalog import content_problems, value_problems
 
 CHANNELS = ("template", "text", "news")
 MAX_SOURCE = 4000  # characters over all of a campaign's templates (a WeChat text holds 2,048 bytes)
@@ -51,6 +52,8 @@ class Renderer:
         self.template_id = str(content.get("template_id") or "")
         if channel == "template" and not self.template_id:
             raise RenderError("a template message needs a template id")
+        if channel == "template" and (problems := content_problems(self.template_id, content.get("fields") or {})):
+            raise RenderError("；".join(problems))
         size = sum(len(str(v)) for v in _sources(content))
         if size > MAX_SOURCE:
             raise RenderError(f"模板总长 {size} 字，超过上限 {MAX_SOURCE} 字 (templates too long)")
@@ -71,8 +74,10 @@ class Renderer:
     def render(self, context: dict) -> Message:
         try:
             if self.channel == "template":
-                return Message("template", self.template_id,
-                               {k: t.render(context) for k, t in self._fields.items()}, self._url.render(context))
+                fields = {k: t.render(context).strip() for k, t in self._fields.items()}
+                if problems := value_problems(self.template_id, fields):
+                    raise RenderError("；".join(problems)[:200])
+                return Message("template", self.template_id, fields, self._url.render(context))
             if self.channel == "text":
                 return Message("text", reply=Reply(text=self._text.render(context).strip()))
             articles = tuple(Article(**{k: t.render(context) for k, t in a.items()}) for a in self._articles)

@@ -13,12 +13,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot import localtime
 from bot.db import utcnow
 from scheduler.models import Campaign, CampaignRun
 from scheduler.outreach import Outreach
 
 log = logging.getLogger(__name__)
 ACTIVE = ("pending", "running", "paused")
+# What staff can do with a run in each state; a finished or cancelled run offers nothing.
+ACTIONS = {"pending": ("pause", "cancel"), "running": ("pause", "cancel"), "paused": ("resume", "cancel")}
 
 
 def progress_key(run_id: int) -> str:
@@ -87,6 +90,11 @@ class Progress:
     delivered: int
     rate: float  # messages a second in the current stint
     reason: str
+    resume_at: datetime | None = None  # when a paused run goes on by itself (quiet hours, quota)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return ACTIONS.get(self.status, ())
 
     @property
     def left(self) -> int:
@@ -99,7 +107,8 @@ class Progress:
         return self.left / self.rate
 
     def as_dict(self) -> dict:
-        return {**self.__dict__, "left": self.left, "eta_seconds": self.eta_seconds}
+        return {**self.__dict__, "resume_at": localtime.iso(self.resume_at), "left": self.left,
+                "eta_seconds": self.eta_seconds, "actions": list(self.actions)}
 
 
 async def progress(out: Outreach, run_id: int) -> Progress | None:
@@ -115,5 +124,6 @@ async def progress(out: Outreach, run_id: int) -> Progress | None:
         elapsed = time.time() - float(stint["at"])
         done = run.sent + run.failed + run.skipped + run.uncertain - int(stint["base"])
         rate = done / elapsed if elapsed > 0 else 0.0
+    resume_at = localtime.aware(run.resume_at) if run.status == "paused" and run.resume_at else None
     return Progress(run.id, name, run.occurrence, run.status, run.total, run.sent, run.failed, run.skipped,
-                    run.uncertain, run.delivered, round(rate, 1), run.pause_reason)
+                    run.uncertain, run.delivered, round(rate, 1), run.pause_reason, resume_at)

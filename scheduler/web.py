@@ -12,6 +12,7 @@ from scheduler.engine import Engine
 from scheduler.outreach import OUTREACH, Outreach
 from scheduler.reports import platform_events_stage
 from scheduler.settings import SchedulerSettings, load_settings
+from scheduler.template_catalog import catalogue
 
 SETTINGS = web.AppKey("scheduler_settings", SchedulerSettings)
 ENGINE = web.AppKey("scheduler_engine", Engine)
@@ -19,6 +20,7 @@ ENGINE = web.AppKey("scheduler_engine", Engine)
 
 async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
+    catalogue()  # a bad template catalogue stops the service at start, naming its line
     settings = (app.get(SETTINGS) or load_settings()).with_(timezone=app[CONFIG].timezone)  # one local zone
     out = Outreach(services, settings)
     app[OUTREACH] = out

@@ -66,7 +66,7 @@ async def make_campaign(services, *, rule: dict | None = None, channel: str = "t
             session.add(audience)
             await session.flush()
         campaign = Campaign(name=name, audience_id=audience.id if audience else None, channel=channel,
-                            content=content or {"template_id": "TPL1", "fields": {"first": "{{ name }}好"}},
+                            content=content or {"template_id": "SERVICE_NOTICE", "fields": {"thing1": "{{ name }}好"}},
                             schedule=schedule or {"kind": "manual"}, system=system)
         session.add(campaign)
         await session.flush()

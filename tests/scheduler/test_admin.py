@@ -89,8 +89,9 @@ async def test_create_preview_and_run_a_campaign(sched_client, services, mock_we
         from scheduler.models import Audience
         audience = await session.scalar(select(Audience.id))
     resp = await client.post("/admin/campaigns", data={
-        "_csrf": token, "name": "考试减压", "audience_id": str(audience), "channel": "template", "template_id": "T1",
-        "fields": "first: {{ name }}，考试周注意休息", "kind": "manual", "active": "on"}, allow_redirects=False)
+        "_csrf": token, "name": "考试减压", "audience_id": str(audience), "channel": "template",
+        "template_id": "SERVICE_NOTICE", "field.SERVICE_NOTICE.thing1": "{{ name }}，考试周注意休息", "kind": "manual",
+        "active": "on"}, allow_redirects=False)
     assert resp.status == 302
     page = resp.headers["Location"]
     preview = await (await client.get(page, params={"openid": "adm-0"})).text()
@@ -112,7 +113,7 @@ async def test_bad_content_is_refused_with_the_reason(sched_client, services):
     token = await csrf(client, "/admin/campaigns")
     resp = await client.post("/admin/campaigns", data={"_csrf": token, "name": "x", "channel": "template",
                                                        "template_id": "", "kind": "manual"})
-    assert resp.status == 400 and "template id" in await resp.text()
+    assert resp.status == 400 and "请选择平台上已配置的模板" in await resp.text()
     async with services.db() as session:
         assert await session.scalar(select(Campaign.id)) is None
 

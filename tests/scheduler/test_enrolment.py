@@ -71,7 +71,7 @@ async def test_enrolment_schedule_naming_an_unknown_tag_is_refused_and_nothing_s
     client = await as_admin(sched_client, services)
     await make_residents(services, 1, prefix="known", tags=("students",))
     token = await csrf(client, "/admin/campaigns")
-    form = {"_csrf": token, "name": "入学后30天", "channel": "template", "template_id": "T", "fields": "first: hi",
+    form = {"_csrf": token, "name": "入学后30天", "channel": "template", "template_id": "SERVICE_NOTICE", "field.SERVICE_NOTICE.thing1": "hi",
             "kind": "relative", "anchor": "enrolment", "offset_days": "30", "every_days": "180"}
     typo = await client.post("/admin/campaigns", data={**form, "programme_tag": "studnets"})
     assert typo.status == 400 and "unknown tag &#39;studnets&#39;" in await typo.text()

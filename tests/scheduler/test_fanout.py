@@ -39,7 +39,7 @@ async def test_a_run_sends_each_resident_one_rendered_template_message(out, serv
     assert await fanout.execute(out, run_id) == "done"
     sends = template_sends(mock_wechat)
     assert set(sends) == {f"s-{i}" for i in range(25)} and set(sends.values()) == {1}
-    assert mock_wechat.state.sent[0]["payload"]["data"]["first"]["value"] == "小王好"
+    assert mock_wechat.state.sent[0]["payload"]["data"]["thing1"]["value"] == "小王好"
     rows = await deliveries(services, run_id)
     assert {d.status for d in rows} == {"sent"} and all(d.msgid for d in rows)
     run = await run_of(services, run_id)
@@ -73,7 +73,7 @@ async def test_frequency_cap_skips_residents_pushed_today(out, services, mock_we
 
 async def test_a_field_missing_for_a_resident_fails_that_delivery_with_the_reason(out, services, mock_wechat):
     await make_residents(services, 2, prefix="miss")
-    campaign = await make_campaign(services, content={"template_id": "T", "fields": {"first": "{{ event.title }}"}})
+    campaign = await make_campaign(services, content={"template_id": "SERVICE_NOTICE", "fields": {"thing1": "{{ event.title }}"}})
     run_id = await runs.open_run(out, campaign, "x")
     await fanout.execute(out, run_id)
     assert not mock_wechat.state.sent

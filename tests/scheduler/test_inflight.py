@@ -94,7 +94,7 @@ async def test_claims_a_killed_worker_left_queued_are_settled_by_the_in_flight_s
         await inflight.start()
         for r in ids[:5]:  # the first three were recorded as sent but not yet removed: harmless
             await inflight.add(delivery[r])
-    mock_wechat.state.record_template({"touser": "dead-3", "template_id": "TPL1", "data": {},  # it did arrive
+    mock_wechat.state.record_template({"touser": "dead-3", "template_id": "SERVICE_NOTICE", "data": {},  # it did arrive
                                        "client_msg_id": resend.client_msg_id(run_id, ids[3])})
     assert await fanout.execute(out, run_id) == "done"
     sends = template_sends(mock_wechat)

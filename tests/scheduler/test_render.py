@@ -15,9 +15,9 @@ ALICE = Recipient(1, "o-alice", "小李", "zh-Hans", "东城")
 def test_template_fields_are_rendered_with_name_and_station():
     station = __import__("scheduler.content", fromlist=["stations"]).stations().stations()[0]
     context = resident_context(ALICE, station.id, {})
-    message = Renderer("template", {"template_id": "T", "fields": {
-        "first": "{{ name }}您好", "keyword1": "{{ station.name }}"}}).render(context)
-    assert message.fields == {"first": "小李您好", "keyword1": station.name.get("zh-Hans")}
+    message = Renderer("template", {"template_id": "SERVICE_NOTICE", "fields": {
+        "thing1": "{{ name }}您好", "thing2": "{{ station.name }}"}}).render(context)
+    assert message.fields == {"thing1": "小李您好", "thing2": station.name.get("zh-Hans")}
 
 
 def test_shared_facts_appear_in_the_residents_language():
@@ -29,7 +29,7 @@ def test_shared_facts_appear_in_the_residents_language():
 
 def test_a_missing_field_is_an_error_naming_it():
     with pytest.raises(RenderError, match="event"):
-        Renderer("template", {"template_id": "T", "fields": {"first": "{{ event.title }}"}}).render(
+        Renderer("template", {"template_id": "SERVICE_NOTICE", "fields": {"thing1": "{{ event.title }}"}}).render(
             resident_context(ALICE, None, {}))
 
 

@@ -43,12 +43,12 @@ async def test_relative_schedule_reaches_residents_due_today_once(out, services,
     await make_residents(services, 1, prefix="d200", subscribed_at=now - timedelta(days=200))
     campaign = await make_campaign(services, schedule={"kind": "relative", "anchor": "subscribed",
                                                        "offset_days": 30, "every_days": 180},
-                                   content={"template_id": "T", "fields": {"first": "{{ assessment_due }}"}})
+                                   content={"template_id": "ASSESSMENT_DUE", "fields": {"time2": "{{ assessment_due }}"}})
     today = now.astimezone(TEST_SETTINGS.timezone).date().isoformat()
     assert len(await jobs.fire_due(out, campaign, today)) == 1
     await wait_until(lambda: runs_done(services, campaign))
     assert set(template_sends(mock_wechat)) == {"d30-0", "d210-0"}
-    assert mock_wechat.state.sent[0]["payload"]["data"]["first"]["value"] == today
+    assert mock_wechat.state.sent[0]["payload"]["data"]["time2"]["value"] == today
     assert await jobs.fire_due(out, campaign, today) == []  # fired again the same day: nothing new
 
 
@@ -77,11 +77,11 @@ async def test_event_reminder_goes_to_registrants_an_hour_before(out, services, 
                          Registration(event_id=event.id, resident_id=cancelled, status="cancelled")])
     campaign = await make_campaign(services, system="event_reminder",
                                    schedule={"kind": "event", "before_minutes": [1440, 60]},
-                                   content={"template_id": "T", "fields": {"first": "{{ event.reminder }}"}})
+                                   content={"template_id": "EVENT_REMINDER", "fields": {"thing1": "{{ event.title }}"}})
     assert len(await jobs.event_reminders(out)) == 1  # the day-before one is long past
     await wait_until(lambda: runs_done(services, campaign))
     assert set(template_sends(mock_wechat)) == {"ev-0"}
-    assert "睡眠讲座" in mock_wechat.state.sent[0]["payload"]["data"]["first"]["value"]
+    assert "睡眠讲座" in mock_wechat.state.sent[0]["payload"]["data"]["thing1"]["value"]
     assert await jobs.event_reminders(out) == []
 
 
@@ -90,11 +90,11 @@ async def test_daily_tip_goes_to_residents_tagged_for_it(out, services, mock_wec
     await make_residents(services, 1, prefix="notip")
     campaign = await make_campaign(services, system="daily_tip", rule={"tags_any": ["daily_tip"]},
                                    schedule={"kind": "cron", "cron": "30 8 * * *"},
-                                   content={"template_id": "T", "fields": {"first": "{{ tip.title }}"}})
+                                   content={"template_id": "DAILY_TIP", "fields": {"thing1": "{{ tip.title|truncate(20, true, '…', 0) }}"}})
     await jobs.fire_campaign(out, campaign)
     await wait_until(lambda: runs_done(services, campaign))
     [sent] = mock_wechat.state.sent
-    assert sent["touser"] == "tip-0" and sent["payload"]["data"]["first"]["value"]
+    assert sent["touser"] == "tip-0" and sent["payload"]["data"]["thing1"]["value"]
 
 
 def test_sync_url_keeps_the_database_and_swaps_the_driver():
