@@ -117,4 +117,5 @@ async def test_the_run_page_lists_uncertain_customer_service_pushes(sched_client
     await fanout.execute(out, run_id)  # no in-flight set at all: the queued claim is uncertain
     page = await (await client.get(f"/admin/runs/{run_id}")).text()
     assert '<td id="uncertain">1</td>' in page and "unsure-0" in page and "小李" in page
+    assert "客服消息没有去重编号，为避免重复，系统不会重发" in page
     assert not mock_wechat.state.sent
