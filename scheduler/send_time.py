@@ -30,13 +30,14 @@ def next_planned(schedule: dict, settings: SchedulerSettings, now: datetime) -> 
         trigger = campaign_trigger(schedule, settings.timezone)
     except (KeyError, ValueError):
         return None
-    return trigger.get_next_fire_time(None, now) if trigger is not None else None
+    planned = trigger.get_next_fire_time(None, now) if trigger is not None else None
+    return planned if planned is not None and planned >= now else None  # a date trigger keeps its past date
 
 
 def held_send(schedule: dict, settings: SchedulerSettings, now: datetime) -> HeldSend | None:
     """The next firing, if quiet hours hold it back; None when it goes out as planned."""
     planned = next_planned(schedule, settings, now)
-    if planned is None or planned < now:
+    if planned is None:
         return None
     real = held_until(settings, planned)
     return HeldSend(planned, real) if real is not None else None

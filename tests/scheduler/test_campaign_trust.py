@@ -34,6 +34,11 @@ def test_a_daily_cron_inside_quiet_hours_is_held_and_one_outside_is_not():
     assert send_time.held_send({"kind": "manual"}, NIGHT, utcnow()) is None
 
 
+def test_a_once_schedule_in_the_past_has_no_next_send():
+    past = (utcnow() - timedelta(days=1)).isoformat()
+    assert send_time.next_planned({"kind": "once", "at": past}, NIGHT, utcnow()) is None
+
+
 async def test_the_campaign_page_warns_with_the_real_send_time(sched_client, services, out):
     out.settings = NIGHT
     client = await as_admin(sched_client, services)
