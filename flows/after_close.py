@@ -32,21 +32,21 @@ class AfterCloseFlow(Flow):
     states = ["closed", "choosing", "rating"]
     transitions = [
         {"trigger": "receive", "source": "closed", "dest": "choosing", "after": "offer_choice"},
-        {"trigger": "receive", "source": "choosing", "dest": "rating", "conditions": "is_safe", "after": "ask_rating"},
-        {"trigger": "receive", "source": "choosing", "dest": DONE, "conditions": "wants_to_talk",
+        {"trigger": "receive", "source": "choosing", "dest": "rating", "conditions": "picks_safe", "after": "ask_rating"},
+        {"trigger": "receive", "source": "choosing", "dest": DONE, "conditions": "picks_talk",
          "after": "talk_again"},
         {"trigger": "receive", "source": "choosing", "dest": "choosing", "after": "repeat_choice"},
-        {"trigger": "receive", "source": "rating", "dest": DONE, "conditions": "is_rating", "after": "record_rating"},
+        {"trigger": "receive", "source": "rating", "dest": DONE, "conditions": "gives_score", "after": "record_rating"},
         {"trigger": "receive", "source": "rating", "dest": "rating", "after": "repeat_rating"},
     ]
 
-    def is_safe(self, event) -> bool:
+    def picks_safe(self, event) -> bool:
         return parse_number(text_of(event)) == SAFE
 
-    def wants_to_talk(self, event) -> bool:
+    def picks_talk(self, event) -> bool:
         return parse_number(text_of(event)) == TALK
 
-    def is_rating(self, event) -> bool:
+    def gives_score(self, event) -> bool:
         return parse_number(text_of(event)) in range(1, 6)
 
     def offer_choice(self, event) -> None:

@@ -8,10 +8,11 @@ counsellor may pick the template message instead; a failed send is kept on the r
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
+from bot import localtime
 from bot.db import utcnow
 from bot.values import Reply
 from bot.wechat.api import WeChatAPIError
@@ -25,7 +26,7 @@ CHECKIN_TEMPLATE = "FOLLOW_UP_CHECKIN"  # the template the city registers on the
 
 async def send_due_checkins(out: Outreach, at: str = "") -> list[int]:
     """Send every check-in due by `at` (ISO; default now) once, and tell the consoles about it."""
-    now = datetime.fromisoformat(at) if at else utcnow()
+    now = localtime.aware(datetime.fromisoformat(at)).astimezone(timezone.utc) if at else utcnow()
     async with out.services.db() as session:
         due = list(await session.scalars(select(FollowUp).where(FollowUp.sent_at.is_(None), FollowUp.due_at <= now)
                                          .order_by(FollowUp.due_at)))

@@ -2,6 +2,7 @@
 const ME = Number(document.querySelector('.console').dataset.me);
 const state = {queue: null, open: null, lastMsg: 0, staff: []};
 const $ = (id) => document.getElementById(id);
+const consoleHooks = [];  // the console's feature modules (console_close.js, console_day.js): opened(data), onEvent(ev)
 
 async function loadQueue() {
   const data = await api('/console/api/queue');
@@ -67,6 +68,7 @@ async function openCase(caseId) {
   renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
   if (state.queue) renderQueue();
+  consoleHooks.forEach(h => h.opened && h.opened(data));
 }
 
 function addMessage(m) {
@@ -143,6 +145,7 @@ async function act(path, body, done) {
 }
 
 function onEvent(ev) {
+  consoleHooks.forEach(h => h.onEvent && h.onEvent(ev));
   if (ev.type === 'alert') {
     beep();
     $('alert').textContent = '紧急个案 #' + ev.case_id + '（L' + ev.level + '）需要立即接入 — 点击查看';
@@ -168,13 +171,6 @@ $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlK
 $('canned').onchange = () => { if ($('canned').value) { $('text').value = $('canned').value; $('canned').value = ''; $('text').focus(); } };
 $('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
 $('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
-$('outcome').onchange = () => { $('follow-up-row').hidden = $('outcome').value !== 'follow_up'; };
-$('close').onclick = () => {
-  const rating = $('rating').value;
-  act('/close', {outcome: $('outcome').value, risk_rating: rating === '' ? null : Number(rating),
-                 summary: $('summary').value, follow_up_days: Number($('follow-up-days').value || 2)},
-      () => { $('summary').value = ''; openCase(state.open.case.id); loadQueue(); });
-};
 $('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
 const live = connectLive(onEvent, $('live'));
 document.querySelectorAll('input[name=presence]').forEach(r => r.onchange = () => live.setPresence(r.value));
