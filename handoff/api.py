@@ -19,7 +19,7 @@ from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
 from flows.safety import NotAResidentMessage, mark_false_alarm, mark_missed
-from handoff import cases, content, events, record
+from handoff import cases, events, record
 from handoff.models import Callback, Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
@@ -121,8 +121,7 @@ async def case_detail(request: web.Request) -> web.Response:
         "case": record.case_json(case, await record.staff_names(services)),
         "messages": await record.conversation(services, case),
         "notes": notes, "timeline": steps, "record": await record.resident_record(services, case.resident_id),
-        "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id,
-        "canned": content.canned()})
+        "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id})
 
 
 @require_role(*STAFF)

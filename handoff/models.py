@@ -141,3 +141,16 @@ class FollowUp(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the task, once followed up
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+
+class CannedResponse(Base):
+    """A reply counsellors insert with `/shortcut`; supervisors edit them in the console. Until the first
+    edit the list is the defaults in knowledge/data/texts/handoff.yaml (handoff.canned_*)."""
+
+    __tablename__ = "handoff_canned_responses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(32), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -29,10 +29,7 @@ function renderQueue() {
     [el('div', {class: 'empty'}, '暂无等待的个案')]));
   mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c)) : [el('div', {class: 'empty'}, '暂无')]));
   $('load').textContent = '接待中 ' + q.mine.length + ' / ' + q.me.cap;
-  $('callbacks-card').hidden = !q.callbacks.length;
-  $('callbacks').replaceChildren(...q.callbacks.map(cb => el('div', {class: 'item'},
-    el('div', {class: 'meta'}, '📞 ' + cb.phone, el('span', {class: 'wait'}, since(cb.at) + '前')),
-    el('button', {class: 'ghost', type: 'button', onclick: async () => { await api('/console/api/callbacks/' + cb.id + '/done', {}); loadQueue(); }}, '已回电'))));
+  consoleHooks.forEach(h => h.rendered && h.rendered());
 }
 
 async function take(caseId) {
@@ -64,7 +61,6 @@ async function openCase(caseId) {
   $('take-chosen-box').hidden = c.status !== 'waiting';
   $('take-chosen').onclick = () => take(c.id);
   $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
-  $('canned').replaceChildren(el('option', {value: ''}, '常用回复…'), ...data.canned.map(x => el('option', {value: x.text}, x.text.slice(0, 24) + '…')));
   renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
   if (state.queue) renderQueue();
@@ -168,7 +164,6 @@ function scheduleRefresh() { clearTimeout(refreshTimer); refreshTimer = setTimeo
 $('take-next').onclick = () => take(null);
 $('send').onclick = send;
 $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
-$('canned').onchange = () => { if ($('canned').value) { $('text').value = $('canned').value; $('canned').value = ''; $('text').focus(); } };
 $('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
 $('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
 $('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
