@@ -35,7 +35,7 @@ const closing = {
     $('follow-ups').replaceChildren(...list.map(f => el('div', {class: 'item', 'data-follow-up': f.id},
       el('div', {class: 'meta'}, levelBadge(f.level), el('b', {}, '个案 #' + f.case_id),
          f.pool ? '值班池' : (f.owner || ''), el('span', {class: 'wait'}, '已问候 ' + clock(f.sent_at))),
-      el('div', {class: 'muted'}, (f.channel === 'template' ? '模板消息' : '客服消息') + (f.summary ? ' · ' + f.summary : '')),
+      el('div', {class: 'muted'}, label('channel', f.channel) + (f.summary ? ' · ' + f.summary : '')),
       f.error ? el('div', {class: 'error'}, '问候未送达：' + f.error) : null,
       el('button', {class: 'ghost', type: 'button', onclick: async () => {
         const r = await api('/console/api/follow-ups/' + f.id + '/done', {});
