@@ -184,7 +184,9 @@ async def close(services: Services, case_id: int, actor_id: int | None, outcome:
     if follow_up is not None and follow_up.channel not in FOLLOW_UP_CHANNELS:
         raise CaseError("回访方式必须是客服消息或模板消息")
     now = utcnow()
-    if outcome == "follow_up" and follow_up is None:
+    if outcome != "follow_up":
+        follow_up = None
+    elif follow_up is None:
         follow_up = FollowUpPlan(now + FOLLOW_UP_AFTER, "cs", actor_id)
     async with services.db.begin() as session:
         case = await session.get(Case, case_id)
@@ -199,8 +201,6 @@ async def close(services: Services, case_id: int, actor_id: int | None, outcome:
         if case.counsellor_id is None:
             case.counsellor_id = actor_id
         await log_event(session, case_id, "closed", actor_id, outcome)
-        if outcome != "follow_up":
-            follow_up = None
         if follow_up is not None:
             session.add(FollowUp(case_id=case_id, resident_id=case.resident_id, due_at=follow_up.due_at,
                                  channel=follow_up.channel, staff_id=follow_up.staff_id))
