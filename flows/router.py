@@ -18,6 +18,7 @@ from bot.pipeline import Turn
 from bot.services import Services
 from bot.stores.state import FlowState
 from bot.values import Inbound, Reply
+from flows.after_close import AfterCloseFlow
 from flows.assessment import AssessmentFlow
 from flows.base import Flow
 from flows.context import Ctx, Words, parse_number
@@ -34,7 +35,8 @@ from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
-FLOWS: dict[str, type[Flow]] = {f.name: f for f in (AssessmentFlow, TipsFlow, EventsFlow, StationsFlow)}
+FLOWS: dict[str, type[Flow]] = {f.name: f for f in (AssessmentFlow, TipsFlow, EventsFlow, StationsFlow,
+                                                    AfterCloseFlow)}
 RESUME_AFTER = 30 * 60  # seconds of silence after which a half-done assessment asks before going on
 EXPIRE_AFTER = 24 * 3600  # seconds after which a flow is over
 LOCATION_SLOT = "location"

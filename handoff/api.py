@@ -19,7 +19,7 @@ from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
 from flows.safety import NotAResidentMessage, mark_false_alarm, mark_missed
-from handoff import cases, content, events, record
+from handoff import cases, events, record
 from handoff.models import Callback, Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
@@ -28,6 +28,7 @@ from handoff.roster import on_duty
 
 STAFF = ("counsellor", "supervisor")
 MAX_TEXT = 2000
+MAX_FOLLOW_UP_DAYS = 60
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -120,8 +121,7 @@ async def case_detail(request: web.Request) -> web.Response:
         "case": record.case_json(case, await record.staff_names(services)),
         "messages": await record.conversation(services, case),
         "notes": notes, "timeline": steps, "record": await record.resident_record(services, case.resident_id),
-        "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id,
-        "canned": content.canned()})
+        "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id})
 
 
 @require_role(*STAFF)
@@ -219,18 +219,34 @@ async def close(request: web.Request) -> web.Response:
         return _error(409, "只有接手的咨询师或督导可以结案")
     data = await _body(request)
     rating = data.get("risk_rating")
-    days = data.get("follow_up_days", 2)
-    if (rating is not None and not isinstance(rating, int)) or not isinstance(days, (int, float)) or not 0 < days <= 60:
-        return _error(400, "风险评级为 0-4 的整数，回访天数为 1-60")
+    if rating is not None and not isinstance(rating, int):
+        return _error(400, "风险评级为 0-4 的整数")
     try:
+        plan = _follow_up_plan(data.get("follow_up"), user.id)
         case, deliveries = await cases.close(services, case.id, user.id, str(data.get("outcome", "")), rating,
-                                             str(data.get("summary", "")), utcnow() + timedelta(days=days))
+                                             str(data.get("summary", "")), plan)
     except cases.CaseError as err:
         return _error(409, str(err))
     if case.false_alarm:  # the detections behind it are marked, and kept for tuning the lexicon
         await mark_false_alarm(services, staff_id=user.id, case_id=case.id)
     return web.json_response({"case": record.case_json(case),
                               "deliveries": [{"ok": d.ok, "error": d.error} for d in deliveries]})
+
+
+def _follow_up_plan(raw: object, closer_id: int) -> cases.FollowUpPlan | None:
+    """The close form's follow-up: {"at": local "YYYY-MM-DDTHH:MM", "channel": "cs"|"template",
+    "to": "me"|"pool"}; absent means the default (two days, customer-service, the closer's list)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise cases.CaseError("回访设置格式不对")
+    try:
+        due = localtime.from_local(str(raw.get("at", "")))
+    except ValueError:
+        raise cases.CaseError("请填写回访时间") from None
+    if not utcnow() < due <= utcnow() + timedelta(days=MAX_FOLLOW_UP_DAYS):
+        raise cases.CaseError(f"回访时间须在现在之后的 {MAX_FOLLOW_UP_DAYS} 天内")
+    return cases.FollowUpPlan(due, str(raw.get("channel", "cs")), None if raw.get("to") == "pool" else closer_id)
 
 
 @require_role(*STAFF)

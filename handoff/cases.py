@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import localtime
 from bot.db import utcnow
 from bot.messenger import Delivery
 from bot.models import Conversation, Resident, StaffUser
@@ -19,7 +20,7 @@ from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.values import Reply
 from handoff import content, events
-from handoff.models import OUTCOMES, Case, CaseEvent, FollowUp, Note
+from handoff.models import FOLLOW_UP_CHANNELS, OUTCOMES, Case, CaseEvent, FollowUp, Note
 from handoff.queue import CaseQueue
 
 log = logging.getLogger(__name__)
@@ -161,17 +162,38 @@ async def raise_level(services: Services, case_id: int, level: int, evidence: st
     return case
 
 
-async def close(services: Services, case_id: int, actor_id: int, outcome: str, rating: int | None,
-                summary: str = "", follow_up_at: datetime | None = None) -> tuple[Case, list[Delivery]]:
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """When and how the check-in goes out, and whose list it lands on (None: the pool's)."""
+    due_at: datetime
+    channel: str = "cs"  # FOLLOW_UP_CHANNELS
+    staff_id: int | None = None
+
+
+SUMMARY_FROM_LEVEL = 2  # a case at this level or above cannot close without a summary
+
+
+async def close(services: Services, case_id: int, actor_id: int | None, outcome: str, rating: int | None,
+                summary: str = "", follow_up: FollowUpPlan | None = None) -> tuple[Case, list[Delivery]]:
+    """Close the case; a follow-up outcome schedules the check-in (default: in two days, to the closer's
+    list) and tells the resident; the resident's next message within a day goes to flows.after_close."""
     if outcome not in OUTCOMES:
         raise CaseError(f"结案结果必须是 {', '.join(OUTCOMES)} 之一")
     if rating is not None and not 0 <= rating <= 4:
         raise CaseError("风险评级必须是 0-4")
+    if follow_up is not None and follow_up.channel not in FOLLOW_UP_CHANNELS:
+        raise CaseError("回访方式必须是客服消息或模板消息")
     now = utcnow()
+    if outcome != "follow_up":
+        follow_up = None
+    elif follow_up is None:
+        follow_up = FollowUpPlan(now + FOLLOW_UP_AFTER, "cs", actor_id)
     async with services.db.begin() as session:
         case = await session.get(Case, case_id)
         if case is None or case.status not in OPEN:
             raise CaseError("这个个案已经结束")
+        if case.level >= SUMMARY_FROM_LEVEL and outcome != "withdrawn" and not summary.strip():
+            raise CaseError(f"L{case.level} 个案结案时必须填写结案小结")
         was_active = case.status == "active"
         case.status, case.closed_at, case.outcome = "closed", now, outcome
         case.counsellor_risk_rating, case.notes = rating, summary[:5000]
@@ -179,17 +201,27 @@ async def close(services: Services, case_id: int, actor_id: int, outcome: str, r
         if case.counsellor_id is None:
             case.counsellor_id = actor_id
         await log_event(session, case_id, "closed", actor_id, outcome)
-        if outcome == "follow_up":
-            session.add(FollowUp(case_id=case_id, resident_id=case.resident_id,
-                                 due_at=follow_up_at or now + FOLLOW_UP_AFTER))
+        if follow_up is not None:
+            session.add(FollowUp(case_id=case_id, resident_id=case.resident_id, due_at=follow_up.due_at,
+                                 channel=follow_up.channel, staff_id=follow_up.staff_id))
     await CaseQueue(services.redis).remove(case_id)
     await events.publish(services.redis, "closed", outcome=outcome, **case_fields(case))
     deliveries: list[Delivery] = []
     if was_active and outcome != "withdrawn":
-        ref = await resident_ref(services, case.resident_id)
-        deliveries = await services.messenger.send(ref, [Reply(text=content.say("closed", ref.language))],
-                                                   sender="system", author_id=actor_id)
+        deliveries = await _tell_resident_closed(services, case, actor_id, follow_up)
     return case, deliveries
+
+
+async def _tell_resident_closed(services: Services, case: Case, actor_id: int | None,
+                                follow_up: FollowUpPlan | None) -> list[Delivery]:
+    from flows.after_close import expect_after_close  # flows builds on handoff, not the other way round
+
+    ref = await resident_ref(services, case.resident_id)
+    text = content.say("closed", ref.language)
+    if follow_up is not None:
+        text += "\n" + content.say("followup_planned", ref.language, when=localtime.fmt(follow_up.due_at))
+    await expect_after_close(services, ref.openid, case.id)
+    return await services.messenger.send(ref, [Reply(text=text)], sender="system", author_id=actor_id)
 
 
 async def add_note(services: Services, case_id: int, author_id: int, body: str) -> Note:

@@ -1,7 +1,7 @@
 """Console events over Redis pub/sub, so every console tab on every worker hears every change.
 
 An event is a small JSON object: `type` (queue, claimed, message, sent, transferred, requeued,
-escalated, fallback, closed, alert, presence, callback), the case it is about, and what a console
+escalated, fallback, closed, alert, presence, callback, followup), the case it is about, and what a console
 needs to draw it without a second request. Message text travels here (staff-only), never to logs.
 """
 from __future__ import annotations

@@ -45,6 +45,7 @@ class Case(Base):
     false_alarm: Mapped[bool] = mapped_column(Boolean, default=False)  # kept for tuning the detector
     told_position: Mapped[int] = mapped_column(Integer, default=0)  # last place in queue the resident heard
     notes: Mapped[str] = mapped_column(Text, default="")  # the closing summary
+    satisfaction: Mapped[int | None] = mapped_column(Integer)  # the resident's 1-5 answer after the close
 
 
 class CaseEvent(Base):
@@ -120,8 +121,12 @@ class ShiftChange(Base):
     note: Mapped[str] = mapped_column(String(255), default="")
 
 
+FOLLOW_UP_CHANNELS = ("cs", "template")  # customer-service message (48-hour window) or template message
+
+
 class FollowUp(Base):
-    """A check-in message due after a case closed as follow-up needed; sent by a sweep (or the scheduler)."""
+    """A check-in due after a case closed as follow-up needed: the scheduler sends it (scheduler.followups)
+    and it becomes a task on its counsellor's list, or the pool's when `staff_id` is empty, until done."""
 
     __tablename__ = "handoff_followups"
     __table_args__ = (Index("ix_handoff_followups_due", "sent_at", "due_at"),)
@@ -132,3 +137,20 @@ class FollowUp(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str] = mapped_column(String(255), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="cs")  # FOLLOW_UP_CHANNELS
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the task, once followed up
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+
+class CannedResponse(Base):
+    """A reply counsellors insert with `/shortcut`; supervisors edit them in the console. Until the first
+    edit the list is the defaults in knowledge/data/texts/handoff.yaml (handoff.canned_*)."""
+
+    __tablename__ = "handoff_canned_responses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(32), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,4 +1,4 @@
-"""The periodic sweep: escalation timers, fallbacks, vanished consoles, follow-ups, queue repair.
+"""The periodic sweep: escalation timers, fallbacks, vanished consoles, queue repair.
 
 Every worker runs the loop, but one pass at a time runs anywhere (a Redis lock), so timers
 survive any single worker dying and never fire twice. Each step is a plain async function of
@@ -16,7 +16,7 @@ from bot.db import utcnow
 from bot.services import Services
 from bot.values import Reply
 from handoff import cases, content, events
-from handoff.models import Case, FollowUp
+from handoff.models import Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue, as_utc, now_ms
 from handoff.recovery import reconcile
@@ -86,27 +86,6 @@ async def requeue_vanished(services: Services, gone_after_ms: int = CONSOLE_GONE
     return back
 
 
-async def send_due_follow_ups(services: Services, now: datetime) -> list[int]:
-    sent = []
-    async with services.db() as session:
-        due = list(await session.scalars(select(FollowUp).where(FollowUp.sent_at.is_(None), FollowUp.due_at <= now)))
-    for follow_up in due:
-        async with services.db.begin() as session:  # claim it first: one sweep sends it, once
-            claimed = await session.execute(update(FollowUp).where(FollowUp.id == follow_up.id,
-                                                                   FollowUp.sent_at.is_(None)).values(sent_at=now))
-        if not claimed.rowcount:
-            continue
-        ref = await cases.resident_ref(services, follow_up.resident_id)
-        [delivery] = await services.messenger.send(ref, [Reply(text=content.say("followup_checkin", ref.language))],
-                                                   sender="system")
-        if not delivery.ok:
-            async with services.db.begin() as session:
-                await session.execute(update(FollowUp).where(FollowUp.id == follow_up.id)
-                                      .values(error=delivery.error[:255]))
-        sent.append(follow_up.id)
-    return sent
-
-
 async def update_positions(services: Services) -> list[int]:
     """Tell a waiting resident their new place only when it changed meaningfully (the send allowance is small)."""
     queue = CaseQueue(services.redis)
@@ -139,7 +118,6 @@ async def sweep_once(services: Services, now: datetime | None = None) -> None:
     await escalate_and_fall_back(services, now)
     await requeue_vanished(services)
     await update_positions(services)
-    await send_due_follow_ups(services, now)
 
 
 async def run_sweeps(services: Services, interval: float = INTERVAL) -> None:

@@ -148,6 +148,8 @@ class Engine:
                                id="sweep_runs", replace_existing=True)
         self.scheduler.add_job(jobs.scheduled, IntervalTrigger(minutes=5), args=("event_reminders",),
                                id="event_reminders", replace_existing=True)
+        self.scheduler.add_job(jobs.scheduled, IntervalTrigger(minutes=1), args=("follow_ups",),
+                               id="follow_ups", replace_existing=True)
         self.scheduler.add_job(jobs.scheduled, CronTrigger.from_crontab(RETENTION_CRON, timezone=s.timezone),
                                args=("retention",), id="retention", replace_existing=True)
         await self.sync_jobs()

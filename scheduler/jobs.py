@@ -143,8 +143,17 @@ async def retention(out: Outreach, at: str = "") -> dict:
     return (await apply_retention(out.services, now)).as_dict()
 
 
+async def follow_ups(out: Outreach, at: str = "") -> list[int]:
+    """Check-ins due after closed cases (scheduler.followups), when the handoff package is installed."""
+    try:
+        from scheduler.followups import send_due_checkins
+    except ImportError:
+        return []
+    return await send_due_checkins(out, at)
+
+
 JOBS = {"fire_campaign": fire_campaign, "fire_due": fire_due, "event_reminders": event_reminders,
-        "sweep_runs": sweep_runs, "retention": retention}
+        "sweep_runs": sweep_runs, "retention": retention, "follow_ups": follow_ups}
 
 
 async def scheduled(*args):

@@ -2,6 +2,7 @@
 const ME = Number(document.querySelector('.console').dataset.me);
 const state = {queue: null, open: null, lastMsg: 0, staff: []};
 const $ = (id) => document.getElementById(id);
+const consoleHooks = [];  // the console's feature modules (console_close.js, console_day.js): opened(data), onEvent(ev)
 
 async function loadQueue() {
   const data = await api('/console/api/queue');
@@ -28,10 +29,7 @@ function renderQueue() {
     [el('div', {class: 'empty'}, '暂无等待的个案')]));
   mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c)) : [el('div', {class: 'empty'}, '暂无')]));
   $('load').textContent = '接待中 ' + q.mine.length + ' / ' + q.me.cap;
-  $('callbacks-card').hidden = !q.callbacks.length;
-  $('callbacks').replaceChildren(...q.callbacks.map(cb => el('div', {class: 'item'},
-    el('div', {class: 'meta'}, '📞 ' + cb.phone, el('span', {class: 'wait'}, since(cb.at) + '前')),
-    el('button', {class: 'ghost', type: 'button', onclick: async () => { await api('/console/api/callbacks/' + cb.id + '/done', {}); loadQueue(); }}, '已回电'))));
+  consoleHooks.forEach(h => h.rendered && h.rendered());
 }
 
 async function take(caseId) {
@@ -63,10 +61,10 @@ async function openCase(caseId) {
   $('take-chosen-box').hidden = c.status !== 'waiting';
   $('take-chosen').onclick = () => take(c.id);
   $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
-  $('canned').replaceChildren(el('option', {value: ''}, '常用回复…'), ...data.canned.map(x => el('option', {value: x.text}, x.text.slice(0, 24) + '…')));
   renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
   if (state.queue) renderQueue();
+  consoleHooks.forEach(h => h.opened && h.opened(data));
 }
 
 function addMessage(m) {
@@ -143,6 +141,7 @@ async function act(path, body, done) {
 }
 
 function onEvent(ev) {
+  consoleHooks.forEach(h => h.onEvent && h.onEvent(ev));
   if (ev.type === 'alert') {
     beep();
     $('alert').textContent = '紧急个案 #' + ev.case_id + '（L' + ev.level + '）需要立即接入 — 点击查看';
@@ -165,16 +164,8 @@ function scheduleRefresh() { clearTimeout(refreshTimer); refreshTimer = setTimeo
 $('take-next').onclick = () => take(null);
 $('send').onclick = send;
 $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
-$('canned').onchange = () => { if ($('canned').value) { $('text').value = $('canned').value; $('canned').value = ''; $('text').focus(); } };
 $('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
 $('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
-$('outcome').onchange = () => { $('follow-up-row').hidden = $('outcome').value !== 'follow_up'; };
-$('close').onclick = () => {
-  const rating = $('rating').value;
-  act('/close', {outcome: $('outcome').value, risk_rating: rating === '' ? null : Number(rating),
-                 summary: $('summary').value, follow_up_days: Number($('follow-up-days').value || 2)},
-      () => { $('summary').value = ''; openCase(state.open.case.id); loadQueue(); });
-};
 $('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
 const live = connectLive(onEvent, $('live'));
 document.querySelectorAll('input[name=presence]').forEach(r => r.onchange = () => live.setPresence(r.value));

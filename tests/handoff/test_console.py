@@ -200,7 +200,7 @@ async def test_closing_as_false_alarm_marks_the_detections_for_tuning(client, se
     assert status == 200
     case_id = taken["case"]["id"]
     status, closed = await counsellor.post(f"/console/api/cases/{case_id}/close",
-                                           {"outcome": "false_alarm", "risk_rating": 0})
+                                           {"outcome": "false_alarm", "risk_rating": 0, "summary": "误报"})
     assert status == 200
     detections = await detections_for(services, closed["case"]["resident_id"])
     assert detections and all(d.false_alarm and d.marked_by == counsellor.id for d in detections)

@@ -13,7 +13,7 @@ from handoff.presence import Presence
 from handoff.queue import CaseQueue, now_ms
 from handoff.recovery import reconcile
 from handoff.requests import request_handoff
-from handoff.sweep import escalate_and_fall_back, requeue_vanished, send_due_follow_ups
+from handoff.sweep import escalate_and_fall_back, requeue_vanished
 from tests.conftest import settle
 from tests.handoff.conftest import sent_texts
 
@@ -95,24 +95,24 @@ async def test_close_records_outcome_rating_and_schedules_a_follow_up(services, 
     counsellor = await make_staff("c1")
     [case_id] = await open_cases(services, make_resident, [3])
     await cases.claim(services, counsellor)
+    due = utcnow() + timedelta(days=3)
     case, deliveries = await cases.close(services, case_id, counsellor, "follow_up", 2, "talked it through",
-                                         utcnow() - timedelta(seconds=1))
+                                         cases.FollowUpPlan(due, "template", None))
     assert case.status == "closed" and case.outcome == "follow_up" and case.counsellor_risk_rating == 2
     assert deliveries and deliveries[0].ok
     assert await CaseQueue(services.redis).claims() == {}
-    assert await send_due_follow_ups(services, utcnow()) and not await send_due_follow_ups(services, utcnow())
     async with services.db() as session:
         follow_up = await session.scalar(select(FollowUp))
-    assert follow_up.sent_at is not None
-    sent = sent_texts(mock_wechat, "o-q-0")
-    assert any("本次与咨询师的对话已结束" in t for t in sent) and any("最近怎么样" in t for t in sent)
+    assert follow_up.sent_at is None and follow_up.channel == "template" and follow_up.staff_id is None
+    assert abs((follow_up.due_at.replace(tzinfo=due.tzinfo) - due).total_seconds()) < 1
+    assert any("本次与咨询师的对话已结束" in t for t in sent_texts(mock_wechat, "o-q-0"))
 
 
 async def test_false_alarm_is_kept_for_tuning(services, make_staff, make_resident):
     counsellor = await make_staff("c1")
     [case_id] = await open_cases(services, make_resident, [3])
     await cases.claim(services, counsellor)
-    case, _ = await cases.close(services, case_id, counsellor, "false_alarm", 0)
+    case, _ = await cases.close(services, case_id, counsellor, "false_alarm", 0, "误报：在说一部电影")
     assert case.false_alarm and (await db_case(services, case_id)).false_alarm
 
 
