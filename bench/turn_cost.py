@@ -38,15 +38,17 @@ from bot.migrate import upgrade  # noqa: E402
 from bot.mock_wechat.app import create_mock_app  # noqa: E402
 from tests.platform import Platform, message_xml  # noqa: E402
 
-DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_turncost"
-REDIS = "redis://127.0.0.1:6379/8"
+DB_NAME = os.environ.get("XZ_BENCH_DB_NAME", "xinzhan_turncost")  # several sessions share the machine
+REDIS_DB = os.environ.get("XZ_BENCH_REDIS_DB", "8")
+DB = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
 def fresh_database() -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
-                    "-c", "DROP DATABASE IF EXISTS xinzhan_turncost WITH (FORCE)",
-                    "-c", "CREATE DATABASE xinzhan_turncost"], check=True)
-    subprocess.run(["redis-cli", "-n", "8", "flushdb"], check=True, capture_output=True)
+                    "-c", f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)',
+                    "-c", f'CREATE DATABASE "{DB_NAME}"'], check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, capture_output=True)
     upgrade(DB)
 
 
@@ -63,6 +65,10 @@ def count_redis_round_trips(counts: Counter) -> None:
 
     async def counted(self, command, check_health=True):
         counts["redis"] += 1
+        first = command[0] if isinstance(command, list) else command
+        words = bytes(first).split(b"\r\n")
+        name = words[2].decode(errors='replace').upper() if len(words) > 2 else '?'
+        counts[f'redis:{name}'] += 1
         return await send(self, command, check_health)
 
     Connection.send_packed_command = counted
@@ -118,10 +124,12 @@ async def measure(messages: int, residents: int, profile: int) -> None:
     await client.close()
     await mock.close()
     redis = counts.pop("redis", 0)
+    by_command = {k[6:]: counts.pop(k) for k in list(counts) if k.startswith("redis:")}
     sql = sum(counts.values())
     print(f"turn cost over {messages} messages from {residents} known residents (PostgreSQL + Redis, in-process)")
     print(f"  cpu {cpu / messages * 1000:.2f} ms/turn  wall {wall / messages * 1000:.2f} ms/turn")
-    print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling)")
+    print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling): "
+          + ", ".join(f"{k} {v / messages:.2f}" for k, v in sorted(by_command.items(), key=lambda kv: -kv[1])))
     print(f"  sql round trips {sql / messages:.1f}/turn: "
           + ", ".join(f"{k[4:]} {v / messages:.1f}" for k, v in counts.most_common()))
     if profiler:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import metrics
 from bot.pipeline import Turn
 from bot.services import Services
+from bot.stores import read_ahead
 from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
@@ -63,16 +64,24 @@ async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | 
     answer with the emergency numbers; the spool drainer finishes the turn when the database is back.
     """
     started = time.perf_counter()
-    async with services.locks.hold(inbound.openid):
-        try:
-            ref = await _record(services, inbound)
-        except DATABASE_ERRORS:
-            log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
-            reply = busy_reply(services, inbound)
-            await services.spool.hold(inbound, reply.text)
-            metrics.SPOOLED.inc()
-            return None, [reply]
-        replies = await _respond(services, inbound, ref)
+    opens_window = _opens_window(inbound)
+
+    def open_window(pipe) -> None:  # sent with the lock: the platform delivered a message, written or not
+        if opens_window:
+            services.cs_window.open_in(pipe, inbound.openid, by_message=_by_message(inbound))
+
+    async with services.locks.hold(inbound.openid, read=services.read_ahead.keys(inbound.openid),
+                                   also=open_window) as values:
+        with read_ahead.for_turn(values):
+            try:
+                ref = await _record(services, inbound, window_opened=True)
+            except DATABASE_ERRORS:
+                log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
+                reply = busy_reply(services, inbound)
+                await services.spool.hold(inbound, reply.text)
+                metrics.SPOOLED.inc()
+                return None, [reply]
+            replies = await _respond(services, inbound, ref)
     metrics.TURN_SECONDS.observe(time.perf_counter() - started)
     return ref, replies
 
@@ -98,16 +107,23 @@ async def keep_retried(services: Services, inbound: Inbound) -> None:
         log.warning("database unavailable; a retried message stays in flight", extra={"kind": inbound.kind})
 
 
-async def _record(services: Services, inbound: Inbound, *, late: bool = False,
-                  already_replied: str = "") -> ResidentRef | None:
+def _opens_window(inbound: Inbound) -> bool:
+    return is_transcribed(inbound) and inbound.event != "unsubscribe"
+
+
+def _by_message(inbound: Inbound) -> bool:
+    return inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED
+
+
+async def _record(services: Services, inbound: Inbound, *, late: bool = False, already_replied: str = "",
+                  window_opened: bool = False) -> ResidentRef | None:
     if not is_transcribed(inbound):
         return None
     ref = await services.transcript.record_inbound(inbound, late=late)
     if already_replied:
         await services.transcript.record_outbound(ref, [Reply(text=already_replied)], delivery="passive")
-    if inbound.event != "unsubscribe":
-        await services.cs_window.opened(
-            inbound.openid, by_message=inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED)
+    if _opens_window(inbound) and not window_opened:
+        await services.cs_window.opened(inbound.openid, by_message=_by_message(inbound))
     return ref
 
 
