@@ -140,12 +140,15 @@ async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None
         return [busy_reply(services, inbound)] if ref is not None else []
 
 
-async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Taken | None = None) -> Reply | None:
+async def turn_with_deadline(services: Services, inbound: Inbound,
+                             in_flight: Taken | None = None) -> tuple[Reply | None, Taken | None]:
     """Run the turn; return the passive reply if it is ready in time, else None (answer `success`).
 
     `in_flight` is the message's entry among the spool's taken ones: its lease is renewed while the
-    turn runs and it is settled once the message is written and its stages have run, so only a
-    worker that died leaves the turn to a drainer."""
+    turn runs. When the passive reply is ready in time it comes back with the entry, which the caller
+    settles together with keeping its answer (one round trip, `DedupStore.finish`); otherwise the turn
+    settles it once the message is written and its stages have run. Either way only a worker that
+    died leaves the turn to a drainer."""
     loop = asyncio.get_running_loop()
     answer: asyncio.Future = loop.create_future()
 
@@ -157,13 +160,13 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
             if not answer.done():
                 answer.set_exception(exc)
             raise
-        if in_flight:
-            await _settle(services, in_flight)
         passive, later = split_for_passive(replies)
         if answer.done():  # the handler gave up waiting: everything goes through the API
             later, passive = replies, None
+            if in_flight:
+                await _settle(services, in_flight)
         else:
-            answer.set_result(passive)
+            answer.set_result((passive, in_flight))
             if ref is not None and passive is not None:
                 await services.transcript.record_outbound(ref, [passive], delivery="passive")
         if later and ref is not None:
@@ -175,7 +178,7 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
         answer.cancel()
         metrics.DEADLINE_MISSES.inc()
         log.warning("turn missed the passive deadline; replying via customer-service API")
-        return None
+        return None, None
     return answer.result()
 
 
