@@ -70,9 +70,10 @@ async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | 
         if opens_window:
             services.cs_window.open_in(pipe, inbound.openid, by_message=_by_message(inbound))
 
-    async with services.locks.hold(inbound.openid, read=services.read_ahead.keys(inbound.openid),
-                                   also=open_window) as values:
-        with read_ahead.for_turn(values):
+    turn = read_ahead.TurnValues()
+    async with services.locks.hold(inbound.openid, read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid),
+                                   also=open_window, closing=turn.flush) as values:
+        with read_ahead.for_turn(turn, values):
             try:
                 ref = await _record(services, inbound, window_opened=True)
             except DATABASE_ERRORS:

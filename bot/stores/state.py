@@ -44,12 +44,12 @@ class StateStore:
     async def set(self, openid: str, state: FlowState, slot: str = "flow", ttl: int = KEEP_SECONDS) -> None:
         stamped = FlowState(state.flow, state.state, state.data, datetime.now(timezone.utc).timestamp())
         key, raw = self.key(openid, slot), json.dumps(asdict(stamped), ensure_ascii=False)
-        await self._redis.set(key, raw, ex=ttl)
-        read_ahead.wrote(key, raw)
+        if not read_ahead.write_later(key, raw, lambda pipe: pipe.set(key, raw, ex=ttl)):
+            await self._redis.set(key, raw, ex=ttl)
 
     async def clear(self, openid: str, slot: str = "flow") -> None:
         key = self.key(openid, slot)
         if read_ahead.read(key) is None:  # read empty with the lock: nothing to delete
             return
-        await self._redis.delete(key)
-        read_ahead.wrote(key, None)
+        if not read_ahead.write_later(key, None, lambda pipe: pipe.delete(key)):
+            await self._redis.delete(key)
