@@ -2,6 +2,7 @@
 
     python bench/turn_cost.py                 # PostgreSQL + Redis on this machine
     python bench/turn_cost.py --profile 30    # and the 30 costliest functions by own time
+    python bench/turn_cost.py --plain         # plain text only (no flow, no risk) instead of the mix
 
 Messages go one at a time through the real `/wechat` handler (signed, parsed, de-duplicated), with
 the turn's background work (passive-reply transcript, customer-service sends) awaited before the next
@@ -30,7 +31,7 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook_bench import MIX  # noqa: E402
+from bench.webhook_bench import MIX, PLAIN  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.appkeys import SERVICES  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -52,8 +53,8 @@ def fresh_database() -> None:
     upgrade(DB)
 
 
-def xml_for(openid: str) -> str:
-    kind, value = random.choice(MIX)
+def xml_for(openid: str, mix: list[tuple[str, str]] = MIX) -> str:
+    kind, value = random.choice(mix)
     if kind == "click":
         return message_xml(openid, "event", {"Event": "CLICK", "EventKey": value})
     return message_xml(openid, "text", {"Content": value})
@@ -89,7 +90,7 @@ def count_sql_round_trips(engine, counts: Counter) -> None:
         event.listen(engine.pool, "checkout", lambda *a: counts.update(["sql PING"]))
 
 
-async def measure(messages: int, residents: int, profile: int) -> None:
+async def measure(messages: int, residents: int, profile: int, mix: list[tuple[str, str]]) -> None:
     mock = TestServer(create_mock_app("wxturncost", "secret"))
     await mock.start_server()
     config = load_config({"XZ_WECHAT_TOKEN": "t", "XZ_WECHAT_APPID": "wxturncost", "XZ_WECHAT_SECRET": "secret",
@@ -105,7 +106,7 @@ async def measure(messages: int, residents: int, profile: int) -> None:
     openids = [f"cost-{i:04d}" for i in range(residents)]
 
     async def one(openid: str) -> None:
-        answer = await platform.post_raw(*platform.envelope(xml_for(openid)))
+        answer = await platform.post_raw(*platform.envelope(xml_for(openid, mix)))
         assert answer.status == 200, answer.status
         await services.tasks.join()
 
@@ -126,7 +127,8 @@ async def measure(messages: int, residents: int, profile: int) -> None:
     redis = counts.pop("redis", 0)
     by_command = {k[6:]: counts.pop(k) for k in list(counts) if k.startswith("redis:")}
     sql = sum(counts.values())
-    print(f"turn cost over {messages} messages from {residents} known residents (PostgreSQL + Redis, in-process)")
+    print(f"turn cost over {messages} {'plain text' if mix is PLAIN else 'realistic mix'} messages from "
+          f"{residents} known residents (PostgreSQL + Redis, in-process), load average {os.getloadavg()[0]:.1f}")
     print(f"  cpu {cpu / messages * 1000:.2f} ms/turn  wall {wall / messages * 1000:.2f} ms/turn")
     print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling): "
           + ", ".join(f"{k} {v / messages:.2f}" for k, v in sorted(by_command.items(), key=lambda kv: -kv[1])))
@@ -145,11 +147,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--plain", action="store_true", help="plain text messages instead of the realistic mix")
     args = parser.parse_args()
     random.seed(7)
     os.environ["XZ_SCHEDULER"] = "off"  # no campaign loop in the counts
     fresh_database()
-    asyncio.run(measure(args.messages, args.residents, args.profile))
+    asyncio.run(measure(args.messages, args.residents, args.profile, PLAIN if args.plain else MIX))
 
 
 if __name__ == "__main__":
