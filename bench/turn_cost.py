@@ -2,6 +2,7 @@
 
     python bench/turn_cost.py                 # PostgreSQL + Redis on this machine
     python bench/turn_cost.py --profile 30    # and the 30 costliest functions by own time
+    python bench/turn_cost.py --plain         # plain text only (no flow, no risk) instead of the mix
 
 Messages go one at a time through the real `/wechat` handler (signed, parsed, de-duplicated), with
 the turn's background work (passive-reply transcript, customer-service sends) awaited before the next
@@ -30,7 +31,7 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook_bench import MIX  # noqa: E402
+from bench.webhook_bench import MIX, PLAIN  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.appkeys import SERVICES  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -38,20 +39,22 @@ from bot.migrate import upgrade  # noqa: E402
 from bot.mock_wechat.app import create_mock_app  # noqa: E402
 from tests.platform import Platform, message_xml  # noqa: E402
 
-DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/xinzhan_turncost"
-REDIS = "redis://127.0.0.1:6379/8"
+DB_NAME = os.environ.get("XZ_BENCH_DB_NAME", "xinzhan_turncost")  # several sessions share the machine
+REDIS_DB = os.environ.get("XZ_BENCH_REDIS_DB", "8")
+DB = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
 def fresh_database() -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q",
-                    "-c", "DROP DATABASE IF EXISTS xinzhan_turncost WITH (FORCE)",
-                    "-c", "CREATE DATABASE xinzhan_turncost"], check=True)
-    subprocess.run(["redis-cli", "-n", "8", "flushdb"], check=True, capture_output=True)
+                    "-c", f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)',
+                    "-c", f'CREATE DATABASE "{DB_NAME}"'], check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, capture_output=True)
     upgrade(DB)
 
 
-def xml_for(openid: str) -> str:
-    kind, value = random.choice(MIX)
+def xml_for(openid: str, mix: list[tuple[str, str]] = MIX) -> str:
+    kind, value = random.choice(mix)
     if kind == "click":
         return message_xml(openid, "event", {"Event": "CLICK", "EventKey": value})
     return message_xml(openid, "text", {"Content": value})
@@ -63,6 +66,10 @@ def count_redis_round_trips(counts: Counter) -> None:
 
     async def counted(self, command, check_health=True):
         counts["redis"] += 1
+        first = command[0] if isinstance(command, list) else command
+        words = bytes(first).split(b"\r\n")
+        name = words[2].decode(errors='replace').upper() if len(words) > 2 else '?'
+        counts[f'redis:{name}'] += 1
         return await send(self, command, check_health)
 
     Connection.send_packed_command = counted
@@ -83,7 +90,7 @@ def count_sql_round_trips(engine, counts: Counter) -> None:
         event.listen(engine.pool, "checkout", lambda *a: counts.update(["sql PING"]))
 
 
-async def measure(messages: int, residents: int, profile: int) -> None:
+async def measure(messages: int, residents: int, profile: int, mix: list[tuple[str, str]]) -> None:
     mock = TestServer(create_mock_app("wxturncost", "secret"))
     await mock.start_server()
     config = load_config({"XZ_WECHAT_TOKEN": "t", "XZ_WECHAT_APPID": "wxturncost", "XZ_WECHAT_SECRET": "secret",
@@ -99,7 +106,7 @@ async def measure(messages: int, residents: int, profile: int) -> None:
     openids = [f"cost-{i:04d}" for i in range(residents)]
 
     async def one(openid: str) -> None:
-        answer = await platform.post_raw(*platform.envelope(xml_for(openid)))
+        answer = await platform.post_raw(*platform.envelope(xml_for(openid, mix)))
         assert answer.status == 200, answer.status
         await services.tasks.join()
 
@@ -118,10 +125,13 @@ async def measure(messages: int, residents: int, profile: int) -> None:
     await client.close()
     await mock.close()
     redis = counts.pop("redis", 0)
+    by_command = {k[6:]: counts.pop(k) for k in list(counts) if k.startswith("redis:")}
     sql = sum(counts.values())
-    print(f"turn cost over {messages} messages from {residents} known residents (PostgreSQL + Redis, in-process)")
+    print(f"turn cost over {messages} {'plain text' if mix is PLAIN else 'realistic mix'} messages from "
+          f"{residents} known residents (PostgreSQL + Redis, in-process), load average {os.getloadavg()[0]:.1f}")
     print(f"  cpu {cpu / messages * 1000:.2f} ms/turn  wall {wall / messages * 1000:.2f} ms/turn")
-    print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling)")
+    print(f"  redis round trips {redis / messages:.1f}/turn (includes the background loops' polling): "
+          + ", ".join(f"{k} {v / messages:.2f}" for k, v in sorted(by_command.items(), key=lambda kv: -kv[1])))
     print(f"  sql round trips {sql / messages:.1f}/turn: "
           + ", ".join(f"{k[4:]} {v / messages:.1f}" for k, v in counts.most_common()))
     if profiler:
@@ -137,11 +147,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--plain", action="store_true", help="plain text messages instead of the realistic mix")
     args = parser.parse_args()
     random.seed(7)
     os.environ["XZ_SCHEDULER"] = "off"  # no campaign loop in the counts
     fresh_database()
-    asyncio.run(measure(args.messages, args.residents, args.profile))
+    asyncio.run(measure(args.messages, args.residents, args.profile, PLAIN if args.plain else MIX))
 
 
 if __name__ == "__main__":

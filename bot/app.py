@@ -71,6 +71,7 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
         messenger=Messenger(api, window, transcript), states=StateStore(redis), locks=ResidentLocks(redis),
         dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks, spool=Spool(redis),
         texts=load_texts())
+    services.read_ahead.add(StateStore.key)  # the router reads the flow state on every text
     app[labels.LABELS] = labels.Labels(services.texts)
     if config.encrypted:
         app[CRYPTO] = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid)

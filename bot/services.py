@@ -1,7 +1,7 @@
 """The core services one worker holds, created once at start and shared by every request."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +12,7 @@ from bot.pipeline import Pipeline
 from bot.stores.cs_window import CsWindow
 from bot.stores.dedup import DedupStore
 from bot.stores.locks import ResidentLocks
+from bot.stores.read_ahead import ReadAhead
 from bot.stores.spool import Spool
 from bot.stores.state import StateStore
 from bot.tasks import TaskSet
@@ -37,3 +38,4 @@ class Services:
     tasks: TaskSet
     spool: Spool
     texts: Texts
+    read_ahead: ReadAhead = field(default_factory=ReadAhead)  # keys a turn reads with the resident's lock

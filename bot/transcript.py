@@ -5,10 +5,10 @@ resident's own words.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,8 +36,7 @@ _RESIDENT_AND_LATEST = (_residents.c.id, _residents.c.language, _residents.c.sub
 _NEW_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _TOUCH_CONVERSATION = (update(_conversations).where(_conversations.c.id == bindparam("conversation_id"))
                        .values(last_at=bindparam("now")))
-_SEEN_RESIDENT = (update(_residents).where(_residents.c.openid == bindparam("who"))
-                  .values(last_inbound_at=bindparam("now")).returning(*_RESIDENT_AND_LATEST))
+RESIDENT_ID = _UPDATED_RESIDENT_ID  # what a column read with the resident (`Transcript.read_with_resident`) refers to
 _INSERT_MESSAGE = insert(_messages)
 # Where the same platform message was written before: its conversation, and whether it was the
 # resident's first (their row and the message were written with the same time).
@@ -74,6 +73,9 @@ class ResidentRef:
     language: str
     is_new: bool
     subscribed: bool
+    # What packages asked to read with the resident's row (`Transcript.read_with_resident`); a name
+    # missing here was not read (a first contact, a reference made outside a turn).
+    facts: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def describe(inbound: Inbound) -> tuple[str, str]:
@@ -100,6 +102,18 @@ class Transcript:
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._insert_inbound = _insert_inbound(engine.dialect.name)
         self._new_resident = _insert_resident(engine.dialect.name)
+        self._facts: dict[str, ColumnElement] = {}
+        self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
+
+    def read_with_resident(self, name: str, column: ColumnElement) -> None:
+        """Read `column` (a scalar subquery on `RESIDENT_ID`) with every message's resident row, into
+        `ResidentRef.facts[name]`: a stage that would ask the database on every turn asks nothing more."""
+        self._facts[name] = column
+        self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
+
+    def _resident_update(self, **values):
+        return (update(_residents).where(_residents.c.openid == bindparam("who")).values(**values)
+                .returning(*_RESIDENT_AND_LATEST, *self._facts.values()))
 
     async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
         """Find or create the resident and their conversation, apply (un)subscribe, store the message.
@@ -121,8 +135,10 @@ class Transcript:
                 language, subscribed, conversation_id, last_at = "zh-Hans", values["subscribed"], None, None
                 if resident_id is None:  # a retry of their first message wrote them a moment ago
                     found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).one()
+            facts = {}
             if found is not None:
-                resident_id, language, subscribed, conversation_id, last_at = found
+                resident_id, language, subscribed, conversation_id, last_at, *read = found
+                facts = dict(zip(self._facts, read))
             if last_at is not None and last_at.tzinfo is None:  # SQLite hands back naive UTC
                 last_at = last_at.replace(tzinfo=now.tzinfo)
             if conversation_id is None or now - last_at > CONVERSATION_GAP:
@@ -138,15 +154,14 @@ class Transcript:
             if written is None:
                 conversation_id, is_new = (await conn.execute(_WRITTEN_BEFORE, dict(
                     resident_id=resident_id, msg_id=inbound.msg_id))).one()
-        return ResidentRef(resident_id, inbound.openid, conversation_id, language, bool(is_new), subscribed)
+        return ResidentRef(resident_id, inbound.openid, conversation_id, language, bool(is_new), subscribed,
+                           facts if written is not None else {})
 
-    @staticmethod
-    def _update_resident(openid: str, changes: dict, now: datetime) -> tuple:
+    def _update_resident(self, openid: str, changes: dict, now: datetime) -> tuple:
         """The statement that applies `changes` and reads the resident back; prepared for a plain message."""
         if changes.keys() == {"last_inbound_at"}:
-            return _SEEN_RESIDENT, {"who": openid, "now": now}
-        return (update(_residents).where(_residents.c.openid == openid).values(**changes)
-                .returning(*_RESIDENT_AND_LATEST)), {}
+            return self._seen_resident, {"who": openid, "now": now}
+        return self._resident_update(**changes), {"who": openid}
 
     @staticmethod
     def _subscription_changes(inbound: Inbound, now: datetime) -> dict:

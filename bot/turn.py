@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import metrics
 from bot.pipeline import Turn
 from bot.services import Services
+from bot.stores import read_ahead
 from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
@@ -63,16 +64,25 @@ async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | 
     answer with the emergency numbers; the spool drainer finishes the turn when the database is back.
     """
     started = time.perf_counter()
-    async with services.locks.hold(inbound.openid):
-        try:
-            ref = await _record(services, inbound)
-        except DATABASE_ERRORS:
-            log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
-            reply = busy_reply(services, inbound)
-            await services.spool.hold(inbound, reply.text)
-            metrics.SPOOLED.inc()
-            return None, [reply]
-        replies = await _respond(services, inbound, ref)
+    opens_window = _opens_window(inbound)
+
+    def open_window(pipe) -> None:  # sent with the lock: the platform delivered a message, written or not
+        if opens_window:
+            services.cs_window.open_in(pipe, inbound.openid, by_message=_by_message(inbound))
+
+    turn = read_ahead.TurnValues()
+    async with services.locks.hold(inbound.openid, read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid),
+                                   also=open_window, closing=turn.flush) as values:
+        with read_ahead.for_turn(turn, values):
+            try:
+                ref = await _record(services, inbound, window_opened=True)
+            except DATABASE_ERRORS:
+                log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
+                reply = busy_reply(services, inbound)
+                await services.spool.hold(inbound, reply.text)
+                metrics.SPOOLED.inc()
+                return None, [reply]
+            replies = await _respond(services, inbound, ref)
     metrics.TURN_SECONDS.observe(time.perf_counter() - started)
     return ref, replies
 
@@ -98,16 +108,23 @@ async def keep_retried(services: Services, inbound: Inbound) -> None:
         log.warning("database unavailable; a retried message stays in flight", extra={"kind": inbound.kind})
 
 
-async def _record(services: Services, inbound: Inbound, *, late: bool = False,
-                  already_replied: str = "") -> ResidentRef | None:
+def _opens_window(inbound: Inbound) -> bool:
+    return is_transcribed(inbound) and inbound.event != "unsubscribe"
+
+
+def _by_message(inbound: Inbound) -> bool:
+    return inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED
+
+
+async def _record(services: Services, inbound: Inbound, *, late: bool = False, already_replied: str = "",
+                  window_opened: bool = False) -> ResidentRef | None:
     if not is_transcribed(inbound):
         return None
     ref = await services.transcript.record_inbound(inbound, late=late)
     if already_replied:
         await services.transcript.record_outbound(ref, [Reply(text=already_replied)], delivery="passive")
-    if inbound.event != "unsubscribe":
-        await services.cs_window.opened(
-            inbound.openid, by_message=inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED)
+    if _opens_window(inbound) and not window_opened:
+        await services.cs_window.opened(inbound.openid, by_message=_by_message(inbound))
     return ref
 
 
@@ -124,12 +141,15 @@ async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None
         return [busy_reply(services, inbound)] if ref is not None else []
 
 
-async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Taken | None = None) -> Reply | None:
+async def turn_with_deadline(services: Services, inbound: Inbound,
+                             in_flight: Taken | None = None) -> tuple[Reply | None, Taken | None]:
     """Run the turn; return the passive reply if it is ready in time, else None (answer `success`).
 
     `in_flight` is the message's entry among the spool's taken ones: its lease is renewed while the
-    turn runs and it is settled once the message is written and its stages have run, so only a
-    worker that died leaves the turn to a drainer."""
+    turn runs. When the passive reply is ready in time it comes back with the entry, which the caller
+    settles together with keeping its answer (one round trip, `DedupStore.finish`); otherwise the turn
+    settles it once the message is written and its stages have run. Either way only a worker that
+    died leaves the turn to a drainer."""
     loop = asyncio.get_running_loop()
     answer: asyncio.Future = loop.create_future()
 
@@ -141,13 +161,13 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
             if not answer.done():
                 answer.set_exception(exc)
             raise
-        if in_flight:
-            await _settle(services, in_flight)
         passive, later = split_for_passive(replies)
         if answer.done():  # the handler gave up waiting: everything goes through the API
             later, passive = replies, None
+            if in_flight:
+                await _settle(services, in_flight)
         else:
-            answer.set_result(passive)
+            answer.set_result((passive, in_flight))
             if ref is not None and passive is not None:
                 await services.transcript.record_outbound(ref, [passive], delivery="passive")
         if later and ref is not None:
@@ -159,7 +179,7 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
         answer.cancel()
         metrics.DEADLINE_MISSES.inc()
         log.warning("turn missed the passive deadline; replying via customer-service API")
-        return None
+        return None, None
     return answer.result()
 
 

@@ -17,7 +17,7 @@ from bot.db import utcnow
 from bot.messenger import Delivery
 from bot.models import Conversation, Resident, StaffUser
 from bot.services import Services
-from bot.transcript import ResidentRef
+from bot.transcript import RESIDENT_ID, ResidentRef
 from bot.values import Reply
 from handoff import content, events
 from handoff.models import FOLLOW_UP_CHANNELS, OUTCOMES, Case, CaseEvent, FollowUp, Note
@@ -58,6 +58,22 @@ async def open_case(services: Services, resident_id: int) -> Case | None:
     async with services.autocommit() as session:
         return await session.scalar(select(Case).where(Case.resident_id == resident_id, Case.status.in_(OPEN))
                                     .order_by(Case.id.desc()).limit(1))
+
+
+OPEN_CASE = "open_case"  # ResidentRef.facts: the id of the resident's open case, None for none
+
+
+def open_case_id():
+    """The open case's id, read with the resident's row as each message is written (bot.transcript)."""
+    return (select(Case.id).where(Case.resident_id == RESIDENT_ID, Case.status.in_(OPEN))
+            .order_by(Case.id.desc()).limit(1).scalar_subquery())
+
+
+async def turn_open_case(services: Services, ref: ResidentRef) -> Case | None:
+    """`open_case` for a turn's resident, without a query when their row, read with the message, showed none."""
+    if OPEN_CASE in ref.facts and ref.facts[OPEN_CASE] is None:
+        return None
+    return await open_case(services, ref.id)
 
 
 async def get_case(services: Services, case_id: int) -> Case:

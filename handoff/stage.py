@@ -24,10 +24,12 @@ PHONE = re.compile(r"\+?\d[\d\- ]{5,18}\d")
 
 
 def make_stage(services: Services):
+    services.transcript.read_with_resident(cases.OPEN_CASE, cases.open_case_id())  # asked on every turn
+
     async def handoff_stage(turn: Turn) -> list[Reply] | None:
         if not turn.resident.id:
             return None
-        case = await cases.open_case(services, turn.resident.id)
+        case = await cases.turn_open_case(services, turn.resident)
         if case is None:
             return None
         risk = turn.notes.get("risk")

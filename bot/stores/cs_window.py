@@ -36,6 +36,13 @@ class CsWindow:
         else:
             await self._redis.set(key, AFTER_EVENT, ex=WINDOW_SECONDS, nx=True)
 
+    def open_in(self, pipe, openid: str, *, by_message: bool) -> None:
+        """`opened`, as a command in a pipeline the caller sends (the turn's first round trip)."""
+        if by_message:
+            pipe.set(self._key(openid), AFTER_MESSAGE, ex=WINDOW_SECONDS)
+        else:
+            pipe.set(self._key(openid), AFTER_EVENT, ex=WINDOW_SECONDS, nx=True)
+
     async def remaining(self, openid: str) -> int:
         return int(await self._redis.get(self._key(openid)) or 0)
 

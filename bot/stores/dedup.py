@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot.stores.spool import LEASES, NOW_MS, TAKEN, TICKETS, Taken, encode
+from bot.stores.spool import KEY as WAITING
+from bot.stores.spool import LEASES, NOW_MS, SETTLE, TAKEN, TICKETS, Taken, encode
 from bot.values import Inbound
 
 PENDING = "\x00pending"
@@ -37,6 +38,10 @@ end
 return {0, redis.call('GET', KEYS[1]) or ARGV[1]}
 """
 
+# KEYS: taken, leases, waiting, claim. ARGV: ticket, '' (drop the entry), answer, keep seconds.
+# The answer is kept for retries and the turn's in-flight entry settled in one round trip.
+_FINISH = "redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])\n" + SETTLE
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -50,6 +55,7 @@ class DedupStore:
         self._redis = redis
         self._poll = poll_interval
         self._claim = redis.register_script(_CLAIM)
+        self._finish = redis.register_script(_FINISH)
 
     @staticmethod
     def _key(message_key: str) -> str:
@@ -75,5 +81,10 @@ class DedupStore:
             await asyncio.sleep(self._poll)
         return None
 
-    async def finish(self, message_key: str, answer: str) -> None:
-        await self._redis.set(self._key(message_key), answer, ex=KEEP_SECONDS)
+    async def finish(self, message_key: str, answer: str, in_flight: Taken | None = None) -> None:
+        """Keep the answer for retries; with `in_flight`, also settle the turn's entry (its turn is done)."""
+        if in_flight is None:
+            await self._redis.set(self._key(message_key), answer, ex=KEEP_SECONDS)
+            return
+        await self._finish(keys=[TAKEN, LEASES, WAITING, self._key(message_key)],
+                           args=[in_flight.ticket, "", answer, KEEP_SECONDS])

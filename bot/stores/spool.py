@@ -51,7 +51,7 @@ return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
 
 # KEYS: taken, leases, destination list. ARGV: ticket, LPUSH or RPUSH ('' = drop the entry).
 # A ticket already given back (its lease lapsed) is gone: the entry is not moved a second time.
-_SETTLE = """
+SETTLE = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -106,7 +106,7 @@ class Spool:
         self._lease = lease
         self._take = redis.register_script(_TAKE)
         self._renew = redis.register_script(_RENEW)
-        self._settle = redis.register_script(_SETTLE)
+        self._settle = redis.register_script(SETTLE)
         self._give_back = redis.register_script(_GIVE_BACK)
 
     async def hold(self, inbound: Inbound, replied: str) -> None:

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
 
+from bot.stores import read_ahead
+
 KEEP_SECONDS = 7 * 24 * 3600  # flows decide resume/expiry from updated_at; Redis just forgets eventually
 
 
@@ -29,16 +31,25 @@ class StateStore:
         self._redis = redis
 
     @staticmethod
-    def _key(openid: str, slot: str) -> str:
+    def key(openid: str, slot: str = "flow") -> str:
         return f"xz:state:{slot}:{openid}"
 
     async def get(self, openid: str, slot: str = "flow") -> FlowState | None:
-        raw = await self._redis.get(self._key(openid, slot))
+        key = self.key(openid, slot)
+        raw = read_ahead.read(key)
+        if raw is read_ahead.MISSING:
+            raw = await self._redis.get(key)
         return FlowState(**json.loads(raw)) if raw else None
 
     async def set(self, openid: str, state: FlowState, slot: str = "flow", ttl: int = KEEP_SECONDS) -> None:
         stamped = FlowState(state.flow, state.state, state.data, datetime.now(timezone.utc).timestamp())
-        await self._redis.set(self._key(openid, slot), json.dumps(asdict(stamped), ensure_ascii=False), ex=ttl)
+        key, raw = self.key(openid, slot), json.dumps(asdict(stamped), ensure_ascii=False)
+        if not read_ahead.write_later(key, raw, lambda pipe: pipe.set(key, raw, ex=ttl)):
+            await self._redis.set(key, raw, ex=ttl)
 
     async def clear(self, openid: str, slot: str = "flow") -> None:
-        await self._redis.delete(self._key(openid, slot))
+        key = self.key(openid, slot)
+        if read_ahead.read(key) is None:  # read empty with the lock: nothing to delete
+            return
+        if not read_ahead.write_later(key, None, lambda pipe: pipe.delete(key)):
+            await self._redis.delete(key)

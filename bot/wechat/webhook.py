@@ -119,17 +119,17 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
         return answer or SUCCESS, "retry"
 
     try:
-        reply = await turn_with_deadline(services, inbound, claim.in_flight)
+        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight)
     except REDIS_DOWN:
         raise
     except Exception:
         log.exception("turn failed")
-        reply = None
+        reply, in_flight = None, None
     xml = _render(request, reply, inbound, encrypted) if reply is not None else SUCCESS
     try:
-        async with asyncio.timeout(PATIENCE):
-            await services.dedup.finish(key, xml)
-    except REDIS_DOWN:  # the turn is done and answered; only a retry's shortcut to this answer is lost
+        async with asyncio.timeout(PATIENCE):  # the answer kept for retries, the turn's entry settled
+            await services.dedup.finish(key, xml, in_flight)
+    except REDIS_DOWN:  # the turn is done and answered; a retry's shortcut is lost, a drainer may run it once more
         log.warning("redis unavailable; answer not kept for retries")
     return xml, "reply" if reply else "success"
 

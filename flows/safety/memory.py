@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from bot.stores import read_ahead
+
 KEEP_SECONDS = 2 * 3600
 
 
@@ -17,11 +19,14 @@ class RiskMemory:
         self._keep = keep_seconds
 
     @staticmethod
-    def _key(openid: str) -> str:
+    def key(openid: str) -> str:
         return f"xz:risk:{openid}"
 
     async def level(self, openid: str) -> int:
-        raw = await self._redis.get(self._key(openid))
+        key = self.key(openid)
+        raw = read_ahead.read(key)  # read with the resident's lock (flows/safety/web.py adds the key)
+        if raw is read_ahead.MISSING:
+            raw = await self._redis.get(key)
         return int(raw) if raw else 0
 
     async def remember(self, openid: str, level: int, known: int) -> None:
@@ -30,7 +35,9 @@ class RiskMemory:
         Callers hold the resident's lock, so read-then-write cannot interleave with another turn.
         """
         if level > 0 and level >= known:
-            await self._redis.set(self._key(openid), int(level), ex=self._keep)
+            await self._redis.set(self.key(openid), int(level), ex=self._keep)
+            read_ahead.wrote(self.key(openid), str(int(level)))
 
     async def forget(self, openid: str) -> None:
-        await self._redis.delete(self._key(openid))
+        await self._redis.delete(self.key(openid))
+        read_ahead.wrote(self.key(openid), None)

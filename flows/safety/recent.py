@@ -1,14 +1,19 @@
 """The resident's last few messages, so risk spread over several short ones is read together.
 
-"我想好了" / "今晚" / "药够了" reads as nothing one by one. One Redis round trip per message both
-returns what came before and keeps this one; the texts live a few minutes only (they are health
-data: the transcript is their record, this is a short working memory).
+"我想好了" / "今晚" / "药够了" reads as nothing one by one. In a turn the earlier messages come with the
+resident's lock and this one is kept with its release (bot/stores/read_ahead.py), so the safety stage
+adds no round trip of its own; elsewhere one round trip both returns what came before and keeps this
+one. The texts live a few minutes only (they are health data: the transcript is their record, this is
+a short working memory).
 """
 from __future__ import annotations
 
 import time
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+
+from bot.stores import read_ahead
 
 KEEP = 3  # messages before this one
 WITHIN_SECONDS = 10 * 60
@@ -20,18 +25,29 @@ class RecentMessages:
         self._redis = redis
 
     @staticmethod
-    def _key(openid: str) -> str:
+    def key(openid: str) -> str:
         return f"xz:recent:{openid}"
+
+    @staticmethod
+    def read_in(pipe: Pipeline, key: str) -> None:
+        """The read a turn sends with the resident's lock (flows/safety/web.py adds it)."""
+        pipe.lrange(key, 0, KEEP - 1)
 
     async def exchange(self, openid: str, text: str) -> list[str]:
         """The resident's earlier messages of the last few minutes, oldest first; keeps `text`."""
-        key, now = self._key(openid), time.time()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.lrange(key, 0, KEEP - 1)
+        key, now = self.key(openid), time.time()
+
+        def keep(pipe: Pipeline) -> None:
             pipe.lpush(key, f"{now:.0f}{_SEP}{text[:500]}")
             pipe.ltrim(key, 0, KEEP - 1)
             pipe.expire(key, WITHIN_SECONDS)
-            before, *_ = await pipe.execute()
+
+        before = read_ahead.read(key)
+        if before is read_ahead.MISSING or not read_ahead.later(keep):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                self.read_in(pipe, key)
+                keep(pipe)
+                before, *_ = await pipe.execute()
         recent = []
         for item in reversed(before):
             at, _, earlier = item.partition(_SEP)
@@ -40,4 +56,4 @@ class RecentMessages:
         return recent
 
     async def forget(self, openid: str) -> None:
-        await self._redis.delete(self._key(openid))
+        await self._redis.delete(self.key(openid))

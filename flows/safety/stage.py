@@ -24,7 +24,7 @@ from flows.safety.recent import RecentMessages
 from flows.safety.record import raise_conversation_risk, record_detection
 from flows.safety.respond import begin_check, continue_check, language_for, urgent_path
 from flows.safety.screener import Screener
-from handoff.cases import open_case
+from handoff.cases import turn_open_case
 from knowledge.crisis import Detector, Risk
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def _may_ask(services: Services, turn: Turn) -> bool:
     current = await services.states.get(turn.inbound.openid)
     if current is not None and current.age_seconds() < FLOW_ANSWER_SECONDS:
         return False
-    return await open_case(services, turn.resident.id) is None
+    return await turn_open_case(services, turn.resident) is None
 
 
 async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | None:
@@ -95,7 +95,7 @@ async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | N
     if level == 1:  # concern: no response of its own, but the record shows the way things went
         await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason)
         return None
-    case = await open_case(services, ref.id)
+    case = await turn_open_case(services, ref)
     if case is not None and case.fallback_at is None:
         await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason,
                                action="open_case", case_id=case.id)

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from bot.appkeys import CRISIS_WITHOUT_REDIS, SERVICES
 from bot.pipeline import ORDER_SAFETY
+from flows.safety.memory import RiskMemory
+from flows.safety.recent import RecentMessages
 from flows.safety.screener import Screener, screener
 from flows.safety.stage import make_stage
 from flows.safety.without_redis import crisis_answer
@@ -32,6 +34,9 @@ async def safety_stage(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     services.texts.local("safety.urgent")  # the texts this path needs exist, or the start fails here
     services.pipeline.add(ORDER_SAFETY, "safety", make_stage(services, app[DETECTOR], app[SCREENER]))
+    # read on every text: with the resident's lock, not after it
+    services.read_ahead.add(RiskMemory.key)
+    services.read_ahead.add(RecentMessages.key, RecentMessages.read_in)
     app[CRISIS_WITHOUT_REDIS] = crisis_answer(app[DETECTOR])
     yield
 
