@@ -14,7 +14,7 @@ from bot.auth import current_user, require_role
 from bot.origin import same_origin
 from bot.pipeline import ORDER_HANDOFF
 from bot.tasks import TaskSet
-from handoff import api, content
+from handoff import api, api_stepin, content
 from handoff.hub import Hub, Viewer
 from handoff.presence import BEAT_SECONDS, Presence
 from handoff.roster import set_weekly
@@ -104,3 +104,4 @@ def setup_app(app: web.Application) -> None:
     app.router.add_get("/console/supervisor", supervisor_page)
     app.router.add_get("/console/ws", websocket)
     api.setup_routes(app)
+    api_stepin.setup_routes(app)
