@@ -126,7 +126,8 @@ async def move(services: Services, case_id: int, actor_id: int, from_id: int, to
             raise CaseError("这个个案已不在原咨询师手中，请刷新")
         await log_event(session, case_id, kind, actor_id, f"{from_id}->{to_id}")
         case = await session.get(Case, case_id)
-    await events.publish(services.redis, kind, from_id=from_id, actor_id=actor_id, **case_fields(case))
+    await events.publish(services.redis, kind, from_id=from_id, actor_id=actor_id,
+                         to_name=await staff_name(services, to_id), **case_fields(case))
     log.info("case moved", extra={"case_id": case_id, "kind": kind, "from_staff": from_id, "to_staff": to_id})
     return case
 

@@ -26,12 +26,13 @@ function renderQueue() {
   waiting.replaceChildren(...(q.waiting.length ? q.waiting.map(c => caseItem(c,
       el('button', {class: 'ghost', type: 'button', onclick: (e) => { e.stopPropagation(); take(c.id); }}, '接入'))) :
     [el('div', {class: 'empty'}, '暂无等待的个案')]));
-  mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c)) : [el('div', {class: 'empty'}, '暂无')]));
+  mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c, transferTag(c))) : [el('div', {class: 'empty'}, '暂无')]));
   $('load').textContent = '接待中 ' + q.mine.length + ' / ' + q.me.cap;
   $('callbacks-card').hidden = !q.callbacks.length;
   $('callbacks').replaceChildren(...q.callbacks.map(cb => el('div', {class: 'item'},
     el('div', {class: 'meta'}, '📞 ' + cb.phone, el('span', {class: 'wait'}, since(cb.at) + '前')),
     el('button', {class: 'ghost', type: 'button', onclick: async () => { await api('/console/api/callbacks/' + cb.id + '/done', {}); loadQueue(); }}, '已回电'))));
+  renderTransfers();
 }
 
 async function take(caseId) {
@@ -66,7 +67,7 @@ async function openCase(caseId) {
   $('canned').replaceChildren(el('option', {value: ''}, '常用回复…'), ...data.canned.map(x => el('option', {value: x.text}, x.text.slice(0, 24) + '…')));
   renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
-  if (state.queue) renderQueue();
+  if (state.queue) renderQueue(); else renderTransfers();
 }
 
 function addMessage(m) {
@@ -122,7 +123,7 @@ async function loadStaff() {
   const data = await api('/console/api/staff');
   state.staff = data.staff || [];
   $('transfer-to').replaceChildren(el('option', {value: 'supervisor'}, '值班督导'),
-    ...state.staff.filter(s => s.id !== ME).map(s => el('option', {value: s.id}, s.name + '（' + s.presence + '，' + s.load + '/' + s.cap + '）')));
+    ...state.staff.filter(s => s.id !== ME && s.available).map(s => el('option', {value: s.id}, s.name + '（' + s.presence + '，' + s.load + '/' + s.cap + '）')));
 }
 
 async function send() {
@@ -143,6 +144,7 @@ async function act(path, body, done) {
 }
 
 function onEvent(ev) {
+  if (transferEvent(ev)) { scheduleRefresh(); return; }
   if (ev.type === 'alert') {
     beep();
     $('alert').textContent = '紧急个案 #' + ev.case_id + '（L' + ev.level + '）需要立即接入 — 点击查看';
@@ -154,7 +156,8 @@ function onEvent(ev) {
     if (state.heard && state.heard.caseId === ev.case_id) state.heard.list.push(m);
     if (state.open && state.open.case.id === ev.case_id) addMessage(m);
   }
-  if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback'].includes(ev.type)) {
+  if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback',
+       'transfer_offered', 'transfer_returned', 'taken_over', 'reassigned', 'console_gone'].includes(ev.type)) {
     scheduleRefresh();
     if (state.open && state.open.case.id === ev.case_id && ev.type !== 'queued') setTimeout(() => openCase(ev.case_id), 50);
   }
@@ -167,7 +170,7 @@ $('send').onclick = send;
 $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
 $('canned').onchange = () => { if ($('canned').value) { $('text').value = $('canned').value; $('canned').value = ''; $('text').focus(); } };
 $('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
-$('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
+$('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => loadQueue()); };
 $('outcome').onchange = () => { $('follow-up-row').hidden = $('outcome').value !== 'follow_up'; };
 $('close').onclick = () => {
   const rating = $('rating').value;
@@ -175,7 +178,7 @@ $('close').onclick = () => {
                  summary: $('summary').value, follow_up_days: Number($('follow-up-days').value || 2)},
       () => { $('summary').value = ''; openCase(state.open.case.id); loadQueue(); });
 };
-$('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
+$('give-back').onclick = () => act('/requeue', {note: $('give-back-note').value}, () => { $('give-back-note').value = ''; loadQueue(); openCase(state.open.case.id); });
 const live = connectLive(onEvent, $('live'));
 document.querySelectorAll('input[name=presence]').forEach(r => r.onchange = () => live.setPresence(r.value));
 setInterval(() => document.querySelectorAll('[data-since]').forEach(n => { n.textContent = since(n.dataset.since); }), 1000);
