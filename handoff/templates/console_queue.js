@@ -123,7 +123,7 @@ async function loadStaff() {
   const data = await api('/console/api/staff');
   state.staff = data.staff || [];
   $('transfer-to').replaceChildren(el('option', {value: 'supervisor'}, '值班督导'),
-    ...state.staff.filter(s => s.id !== ME && s.available).map(s => el('option', {value: s.id}, s.name + '（' + s.presence + '，' + s.load + '/' + s.cap + '）')));
+    ...state.staff.filter(s => s.id !== ME && s.available).map(s => el('option', {value: s.id}, s.name + '（' + ({online: '在线', away: '暂离', offline: '离线'}[s.presence] || '') + '，' + s.load + '/' + s.cap + '）')));
 }
 
 async function send() {
