@@ -19,8 +19,9 @@ from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
 from flows.safety import NotAResidentMessage, mark_false_alarm, mark_missed
-from handoff import cases, events, record
+from handoff import cases, events, record, transfers
 from handoff.models import Callback, Case
+from handoff.offers import TransferOffers
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
 from handoff.review import audit
@@ -84,11 +85,15 @@ async def queue_view(request: web.Request) -> web.Response:
         callbacks = list(await session.scalars(select(Callback).where(Callback.status == "open")
                                                .order_by(Callback.created_at)))
     waiting = [record.case_json(rows[i], names) for i in order if i in rows and rows[i].status == "waiting"]
-    mine = [record.case_json(c, names) for c in rows.values() if c.status == "active" and c.counsellor_id == user.id]
+    offers = {o.case_id: o for o in await TransferOffers(services.redis).all() if o.case_id in rows}
+    mine = [dict(record.case_json(c, names), transfer=await offer_json(services, offers[c.id]) if c.id in offers else None)
+            for c in rows.values() if c.status == "active" and c.counsellor_id == user.id]
+    incoming = [dict(record.case_json(rows[o.case_id], names), transfer=await offer_json(services, o))
+                for o in offers.values() if o.is_for(user.id, user.roles)]
     return web.json_response({
         "me": {"id": user.id, "name": user.display_name, "roles": sorted(user.roles),
                "cap": await cases.cap_of(services, user.id)},
-        "waiting": waiting, "mine": sorted(mine, key=lambda c: c["claimed_at"] or ""),
+        "waiting": waiting, "mine": sorted(mine, key=lambda c: c["claimed_at"] or ""), "offers": incoming,
         "callbacks": [{"id": c.id, "resident_id": c.resident_id, "case_id": c.case_id, "phone": c.phone,
                        "at": record.iso(c.created_at)} for c in callbacks]})
 
@@ -176,34 +181,40 @@ async def missed(request: web.Request) -> web.Response:
 
 @require_role(*STAFF)
 async def transfer(request: web.Request) -> web.Response:
+    """Offer the case to a colleague (`to`: their id) or the supervisor pool (`to`: "supervisor")."""
     services = request.app[SERVICES]
     user = await current_user(request)
     case = await _held_case(request, user)
     to = (await _body(request)).get("to")
-    if to == "supervisor":
-        to = await _supervisor_on_duty(services)
-        if to is None:
-            return _error(409, "现在没有值班督导")
-    if not isinstance(to, int) or to == user.id:
+    if to != "supervisor" and (not isinstance(to, int) or isinstance(to, bool)):
         return _error(400, "请选择另一位咨询师或督导")
     try:
-        case = await cases.transfer(services, case.id, user.id, to)
+        made = await transfers.offer(services, case, user.id, None if to == "supervisor" else to)
     except cases.CaseError as err:
         return _error(409, str(err))
-    return web.json_response({"case": record.case_json(case)})
+    return web.json_response({"transfer": await offer_json(services, made)})
 
 
-async def _supervisor_on_duty(services) -> int | None:
-    async with services.db() as session:
-        rostered = [d.staff_id for d in await on_duty(session, utcnow(), role="supervisor")]
-    return rostered[0] if rostered else None
+async def offer_json(services, offer) -> dict:
+    """What a console shows of a waiting transfer: to whom, and until when."""
+    return {"case_id": offer.case_id, "from_id": offer.from_id, "to_id": offer.to_id,
+            "from": await cases.staff_name(services, offer.from_id),
+            "to": "值班督导" if offer.to_id is None else await cases.staff_name(services, offer.to_id),
+            "expires_ms": offer.expires_ms}
 
 
 @require_role(*STAFF)
 async def give_back(request: web.Request) -> web.Response:
+    """Back to the queue; a level 3-4 case only with a note saying why, for whoever takes it next."""
+    services = request.app[SERVICES]
     user = await current_user(request)
     case = await _held_case(request, user)
-    await cases.requeue(request.app[SERVICES], case.id, user.id, "given back")
+    note = str((await _body(request)).get("note", "")).strip()
+    if case.level >= 3 and not note:
+        return _error(400, "L3-L4 个案放回队列前必须写一条备注，说明原因和下一步")
+    if note:
+        await cases.add_note(services, case.id, user.id, note)
+    await cases.requeue(services, case.id, user.id, "given back")
     return web.json_response({"ok": True})
 
 
@@ -273,10 +284,12 @@ async def staff_view(request: web.Request) -> web.Response:
         users = [u for u in await session.scalars(select(StaffUser).where(StaffUser.active))
                  if {"counsellor", "supervisor"} & set(u.roles.split(","))]
         duty = {d.staff_id for d in await on_duty(session, utcnow())}
+    available = {r.staff_id for r in await transfers.receivers(services)}
     return web.json_response({"staff": [{
         "id": u.id, "name": u.display_name or u.username, "roles": u.roles.split(","),
         "on_duty": u.id in duty, "presence": seen[u.id].status if u.id in seen and seen[u.id].present() else "offline",
         "load": sum(1 for h in claims.values() if h.counsellor_id == u.id), "cap": u.max_chats,
+        "available": u.id in available,
         "languages": u.languages} for u in users]})
 
 

@@ -21,6 +21,7 @@ from bot.transcript import RESIDENT_ID, ResidentRef
 from bot.values import Reply
 from handoff import content, events
 from handoff.models import FOLLOW_UP_CHANNELS, OUTCOMES, Case, CaseEvent, FollowUp, Note
+from handoff.offers import TransferOffers
 from handoff.queue import CaseQueue
 
 log = logging.getLogger(__name__)
@@ -120,27 +121,38 @@ async def claim(services: Services, staff_id: int, case_id: int | None = None) -
     return Claimed("ok", case)
 
 
-async def transfer(services: Services, case_id: int, actor_id: int, to_id: int) -> Case:
-    case = await get_case(services, case_id)
-    if case.status != "active" or case.counsellor_id is None:
-        raise CaseError("只能转接正在进行的个案")
-    async with services.db() as session:
-        target = await session.get(StaffUser, to_id)
-    if target is None or not target.active or not {"counsellor", "supervisor"} & set(target.roles.split(",")):
-        raise CaseError("转接对象不是在职的咨询师或督导")
-    cap = DEFAULT_CAP * 10 if "supervisor" in target.roles.split(",") else (target.max_chats or DEFAULT_CAP)
-    answer = await CaseQueue(services.redis).transfer(case_id, case.counsellor_id, to_id, cap)
+async def move(services: Services, case_id: int, actor_id: int, from_id: int, to_id: int, kind: str,
+               cap: int) -> Case:
+    """Hand an active case from one holder to another (an accepted transfer, a take-over, a reassignment).
+
+    Redis decides atomically (the case must still be `from_id`'s, the receiver under `cap`), so of
+    two supervisors taking over one case together exactly one wins; then the record follows."""
+    queue = CaseQueue(services.redis)
+    answer = await queue.transfer(case_id, from_id, to_id, cap)
     if answer == "cap":
-        raise CaseError(f"{target.display_name or target.username} 已达到同时接待上限")
+        raise CaseError(f"{await staff_name(services, to_id)} 已达到同时接待上限")
     if answer != "ok":
+        held = (await queue.claims()).get(case_id)
+        if held is not None and held.counsellor_id != from_id:
+            raise CaseError(f"这个个案刚刚已由 {await staff_name(services, held.counsellor_id)} 接手")
         raise CaseError("这个个案已不在原咨询师手中，请刷新")
-    from_id = case.counsellor_id
     async with services.db.begin() as session:
-        await session.execute(update(Case).where(Case.id == case_id).values(counsellor_id=to_id))
-        await log_event(session, case_id, "transferred", actor_id, f"{from_id}->{to_id}")
+        done = await session.execute(update(Case).where(Case.id == case_id, Case.status == "active",
+                                                        Case.counsellor_id == from_id).values(counsellor_id=to_id))
+        if not done.rowcount:  # the record moved meanwhile; recovery puts Redis back in line with it
+            raise CaseError("这个个案已不在原咨询师手中，请刷新")
+        await log_event(session, case_id, kind, actor_id, f"{from_id}->{to_id}")
         case = await session.get(Case, case_id)
-    await events.publish(services.redis, "transferred", from_id=from_id, **case_fields(case))
+    await events.publish(services.redis, kind, from_id=from_id, actor_id=actor_id,
+                         to_name=await staff_name(services, to_id), **case_fields(case))
+    log.info("case moved", extra={"case_id": case_id, "kind": kind, "from_staff": from_id, "to_staff": to_id})
     return case
+
+
+async def staff_name(services: Services, staff_id: int) -> str:
+    async with services.db() as session:
+        user = await session.get(StaffUser, staff_id)
+    return (user.display_name or user.username) if user is not None else f"#{staff_id}"
 
 
 async def requeue(services: Services, case_id: int, actor_id: int | None = None, detail: str = "") -> bool:
@@ -153,6 +165,7 @@ async def requeue(services: Services, case_id: int, actor_id: int | None = None,
         case.status, case.counsellor_id, case.claimed_at = "waiting", None, None
         await log_event(session, case_id, "requeued", actor_id, detail or f"from {previous}")
     await CaseQueue(services.redis).requeue(case_id, case.level, case.queued_at)
+    await TransferOffers(services.redis).drop(case_id)
     await events.publish(services.redis, "requeued", from_id=previous, **case_fields(case))
     log.info("case requeued", extra={"case_id": case_id, "from_staff": previous})
     return True
@@ -221,6 +234,7 @@ async def close(services: Services, case_id: int, actor_id: int | None, outcome:
             session.add(FollowUp(case_id=case_id, resident_id=case.resident_id, due_at=follow_up.due_at,
                                  channel=follow_up.channel, staff_id=follow_up.staff_id))
     await CaseQueue(services.redis).remove(case_id)
+    await TransferOffers(services.redis).drop(case_id)
     await events.publish(services.redis, "closed", outcome=outcome, **case_fields(case))
     deliveries: list[Delivery] = []
     if was_active and outcome != "withdrawn":

@@ -15,7 +15,8 @@ from bot.models import BigId
 
 STATUSES = ("waiting", "active", "closed")
 OUTCOMES = ("resolved", "referred", "emergency_services", "follow_up", "false_alarm", "withdrawn")
-EVENT_KINDS = ("queued", "raised", "claimed", "transferred", "requeued", "escalated", "fallback", "closed")
+EVENT_KINDS = ("queued", "raised", "claimed", "transferred", "requeued", "escalated", "fallback", "closed",
+               "transfer_offered", "transfer_refused", "transfer_expired", "whispered", "taken_over", "reassigned")
 
 
 class Case(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.db import utcnow
 from bot.services import Services
 from bot.values import Reply
-from handoff import cases, content, events
+from handoff import cases, content, events, transfers
 from handoff.models import Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue, as_utc, now_ms
@@ -68,11 +68,14 @@ async def _stamp(services: Services, case_id: int, column: str, now: datetime, k
     return bool(done.rowcount)
 
 
-async def requeue_vanished(services: Services, gone_after_ms: int = CONSOLE_GONE_AFTER_MS) -> list[int]:
-    """Cases held by a counsellor whose console stopped beating go back to the queue at their old place."""
+async def requeue_vanished(services: Services, gone_after_ms: int = CONSOLE_GONE_AFTER_MS,
+                           now: int | None = None) -> list[int]:
+    """Cases held by a counsellor whose console stopped beating (the browser closed, the network
+    went) stay theirs for the grace period, then go back to the queue at their risk position; a
+    level 3-4 case also alerts the supervisors, who should see that a person at risk was let go."""
     presence = Presence(services.redis)
     seen = await presence.all()
-    now = now_ms()
+    now = now or now_ms()
     back = []
     async with services.db() as session:
         active = list(await session.scalars(select(Case).where(Case.status == "active")))
@@ -83,6 +86,10 @@ async def requeue_vanished(services: Services, gone_after_ms: int = CONSOLE_GONE
             continue
         if now - last.at_ms >= gone_after_ms and await cases.requeue(services, case.id, None, "console gone"):
             back.append(case.id)
+            if case.level >= 3:
+                await events.publish(services.redis, "console_gone", from_id=case.counsellor_id,
+                                     counsellor=await cases.staff_name(services, case.counsellor_id),
+                                     **dict(cases.case_fields(case), status="waiting", counsellor_id=None))
     return back
 
 
@@ -117,6 +124,7 @@ async def sweep_once(services: Services, now: datetime | None = None) -> None:
     await reconcile(services)
     await escalate_and_fall_back(services, now)
     await requeue_vanished(services)
+    await transfers.expire(services)
     await update_positions(services)
 
 

@@ -27,9 +27,10 @@ function renderQueue() {
   waiting.replaceChildren(...(q.waiting.length ? q.waiting.map(c => caseItem(c,
       el('button', {class: 'ghost', type: 'button', onclick: (e) => { e.stopPropagation(); take(c.id); }}, '接入'))) :
     [el('div', {class: 'empty'}, '暂无等待的个案')]));
-  mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c)) : [el('div', {class: 'empty'}, '暂无')]));
+  mine.replaceChildren(...(q.mine.length ? q.mine.map(c => caseItem(c, transferTag(c))) : [el('div', {class: 'empty'}, '暂无')]));
   $('load').textContent = '接待中 ' + q.mine.length + ' / ' + q.me.cap;
   consoleHooks.forEach(h => h.rendered && h.rendered());
+  renderTransfers();
 }
 
 async function take(caseId) {
@@ -63,7 +64,7 @@ async function openCase(caseId) {
   $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
   renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
-  if (state.queue) renderQueue();
+  if (state.queue) renderQueue(); else renderTransfers();
   consoleHooks.forEach(h => h.opened && h.opened(data));
 }
 
@@ -120,7 +121,7 @@ async function loadStaff() {
   const data = await api('/console/api/staff');
   state.staff = data.staff || [];
   $('transfer-to').replaceChildren(el('option', {value: 'supervisor'}, '值班督导'),
-    ...state.staff.filter(s => s.id !== ME).map(s => el('option', {value: s.id}, s.name + '（' + s.presence + '，' + s.load + '/' + s.cap + '）')));
+    ...state.staff.filter(s => s.id !== ME && s.available).map(s => el('option', {value: s.id}, s.name + '（' + ({online: '在线', away: '暂离', offline: '离线'}[s.presence] || '') + '，' + s.load + '/' + s.cap + '）')));
 }
 
 async function send() {
@@ -142,6 +143,7 @@ async function act(path, body, done) {
 
 function onEvent(ev) {
   consoleHooks.forEach(h => h.onEvent && h.onEvent(ev));
+  if (transferEvent(ev)) { scheduleRefresh(); return; }
   if (ev.type === 'alert') {
     beep();
     $('alert').textContent = '紧急个案 #' + ev.case_id + '（L' + ev.level + '）需要立即接入 — 点击查看';
@@ -153,7 +155,8 @@ function onEvent(ev) {
     if (state.heard && state.heard.caseId === ev.case_id) state.heard.list.push(m);
     if (state.open && state.open.case.id === ev.case_id) addMessage(m);
   }
-  if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback'].includes(ev.type)) {
+  if (['queued', 'claimed', 'requeued', 'closed', 'raised', 'escalated', 'fallback', 'transferred', 'callback',
+       'transfer_offered', 'transfer_returned', 'taken_over', 'reassigned', 'console_gone'].includes(ev.type)) {
     scheduleRefresh();
     if (state.open && state.open.case.id === ev.case_id && ev.type !== 'queued') setTimeout(() => openCase(ev.case_id), 50);
   }
@@ -165,8 +168,8 @@ $('take-next').onclick = () => take(null);
 $('send').onclick = send;
 $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
 $('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
-$('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => { state.open = null; loadQueue(); $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false; }); };
-$('give-back').onclick = () => act('/requeue', {}, () => { loadQueue(); openCase(state.open.case.id); });
+$('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => loadQueue()); };
+$('give-back').onclick = () => act('/requeue', {note: $('give-back-note').value}, () => { $('give-back-note').value = ''; loadQueue(); openCase(state.open.case.id); });
 const live = connectLive(onEvent, $('live'));
 document.querySelectorAll('input[name=presence]').forEach(r => r.onchange = () => live.setPresence(r.value));
 setInterval(() => document.querySelectorAll('[data-since]').forEach(n => { n.textContent = since(n.dataset.since); }), 1000);

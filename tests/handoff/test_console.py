@@ -114,7 +114,9 @@ async def test_transfer_to_the_supervisor_on_duty_through_the_console(client, se
     await platform.text("o-transfer", "人工")
     status, taken = await counsellor.post("/console/api/take")
     case_id = taken["case"]["id"]
-    status, moved = await counsellor.post(f"/console/api/cases/{case_id}/transfer", {"to": "supervisor"})
+    status, offered = await counsellor.post(f"/console/api/cases/{case_id}/transfer", {"to": "supervisor"})
+    assert status == 200 and offered["transfer"]["to"] == "值班督导"
+    status, moved = await supervisor.post(f"/console/api/cases/{case_id}/transfer/accept")
     assert status == 200 and moved["case"]["counsellor_id"] == supervisor.id
     status, sent = await supervisor.post(f"/console/api/cases/{case_id}/messages", {"text": "我是督导，我来接着聊。"})
     assert status == 200 and sent["ok"]

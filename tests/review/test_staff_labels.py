@@ -31,12 +31,13 @@ REASONS = ("crisis", "request", "resident_request", "safety_check", "assessment:
            "assessment:EPDS:item10_positive")
 SOURCES = ("message", MISSED, "assessment:PHQ-9:item9_positive", "safety_check")
 DETAILS = {"queued": "crisis L3", "raised": "2->4", "transferred": "{coun}->{coun2}", "requeued": "console gone",
-           "escalated": "", "fallback": "nobody on duty", "claimed": "", "closed": "false_alarm"}
+           "escalated": "", "fallback": "nobody on duty", "claimed": "", "closed": "false_alarm",
+           "transfer_offered": "pool", "taken_over": "{coun2}->{coun}", "reassigned": "{coun}->{coun2}"}
 PAUSES = ("quiet hours", "paused by staff", "platform quota reached (45009)", "content: bad field", "")
 DELIVERIES = ("queued", "sent", "failed", "skipped", "uncertain")
 BANDS = [(scale.id, band.id) for scale in (load_scales().get(i) for i in load_scales().ids()) for band in scale.bands]
 CODES = {*OUTCOMES, *AUDIT_ACTIONS, *EVENT_KINDS, *ACTIONS, *RUN_STATES, *STATUSES, *REASONS, *SOURCES, *DELIVERIES,
-         "item9_positive", "console gone", "given back", "nobody on duty", "quiet hours", "paused by staff",
+         "item9_positive", "console gone", "given back", "nobody on duty", "pool", "quiet hours", "paused by staff",
          "false_alarm", "platform quota", *ANCHORS, *CHANNELS, "manual", "relative",
          *(band for _, band in BANDS)}
 
