@@ -143,7 +143,7 @@ def start_server(args, port: int) -> list[subprocess.Popen]:
     return [migrate_and_serve(env)]
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
+def wait_port(port: int, timeout: float = 120) -> None:  # a loaded machine starts workers slowly
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:

@@ -39,3 +39,13 @@ async def test_a_turns_writes_are_seen_in_the_turn_and_reach_redis_with_the_rele
             await services.states.set("o-later", FlowState("assessment", "q2"))
     assert json.loads(await services.redis.get(key))["state"] == "q2"
     assert await services.redis.get("xz:lock:resident:o-later") is None
+
+
+async def test_a_task_started_in_a_turn_reads_and_writes_redis_itself(services):
+    key = StateStore.key("o-task")
+    turn = read_ahead.TurnValues()
+    async with services.locks.hold("o-task", read=lambda pipe: services.read_ahead.queue(pipe, "o-task"),
+                                   closing=turn.flush) as values:
+        with read_ahead.for_turn(turn, values):
+            await asyncio.create_task(services.states.set("o-task", FlowState("tips", "browsing")))
+            assert json.loads(await services.redis.get(key))["flow"] == "tips"  # written at once, not deferred

@@ -6,10 +6,11 @@ staff decision may clear a flow state at any time, before or during a turn alike
 with the lock stays true for the whole turn as long as the turn's own writes go through here too.
 The turn's writes to these keys wait and go with the lock's release (later reads in the turn see them):
 a worker that dies mid-turn loses them together with the turn, which a drainer then runs whole.
-The values live for one turn: a task started inside the turn that outlives it reads Redis.
+The values live for one turn and its own task: a task the turn starts reads and writes Redis itself.
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator
@@ -49,6 +50,7 @@ class TurnValues:
         self.values: dict[str, object] = {}
         self.deferred: list[Queue] = []
         self.open = False
+        self.task: asyncio.Task | None = None  # the turn's own task: one it starts reads and writes Redis
 
     def flush(self, pipe: Pipeline) -> None:
         for queue in self.deferred:
@@ -62,7 +64,7 @@ _current: ContextVar[TurnValues | None] = ContextVar("turn_read_ahead", default=
 @contextmanager
 def for_turn(turn: TurnValues, values: dict[str, object]) -> Iterator[None]:
     """The turn's read-ahead values, for the code that runs in this turn's task."""
-    turn.values, turn.open = values, True
+    turn.values, turn.open, turn.task = values, True, asyncio.current_task()
     token = _current.set(turn)
     try:
         yield
@@ -73,7 +75,7 @@ def for_turn(turn: TurnValues, values: dict[str, object]) -> Iterator[None]:
 
 def _open() -> TurnValues | None:
     turn = _current.get()
-    return turn if turn is not None and turn.open else None
+    return turn if turn is not None and turn.open and turn.task is asyncio.current_task() else None
 
 
 def read(key: str) -> object:
