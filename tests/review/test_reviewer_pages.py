@@ -65,3 +65,8 @@ async def test_search_filters_and_senders_read_in_chinese(platform, services, st
     assert re.search(r"<td>居民</td>", page) and not re.search(r"<td>resident</td>", page)
     audit = await (await staff["sup"].get("/review/audit")).text()
     assert '<option value="conversation" >对话</option>' in audit and '<option value="case" >个案</option>' in audit
+
+
+async def test_the_print_view_names_senders_and_levels_in_chinese(staff, world):
+    page = await (await staff["sup"].get(f"/review/conversations/{world.closed_conv}/print")).text()
+    assert "<td>居民</td>" in page and "<td>resident</td>" not in page and "风险 L4 紧急" in page
