@@ -100,3 +100,17 @@ async def test_the_menu_follows_the_language_the_resident_chooses(mock_wechat, c
     await platform.text("o-lang", "简体")
     await services.tasks.join()
     assert book.menu_for("o-lang") == load_menu() and book.members["o-lang"] == []
+
+
+async def test_a_tag_the_platform_will_not_set_leaves_the_menu_and_the_turn_alone(mock_wechat, caplog):
+    from bot.redis_conn import connect_redis
+    from bot.wechat.api import WeChatAPI
+    from bot.wechat.menu_api import follow_language
+    from tests.conftest import REAL_REDIS
+
+    redis = connect_redis(REAL_REDIS)
+    async with aiohttp.ClientSession() as http:
+        api = WeChatAPI(http, redis, base="http://127.0.0.1:9/nowhere", appid=APPID, secret=SECRET, backoff=0.01)
+        await follow_language(api, "o-away", "en", ("zh-Hans", "zh-Hant", "en"))  # no platform: no exception
+    await redis.aclose()
+    assert any(r.message == "menu language tag not updated" for r in caplog.records)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
+
 from bot.wechat.api import WeChatAPI, WeChatAPIError
 from bot.wechat.menu import DEFAULT_LANGUAGE, tag_name
 
@@ -64,5 +66,6 @@ async def follow_language(api: WeChatAPI, openid: str, lang: str, languages: tup
                 continue
             path = "/cgi-bin/tags/members/batchtagging" if other == lang else "/cgi-bin/tags/members/batchuntagging"
             await api.call(path, {"openid_list": [openid], "tagid": found})
-    except WeChatAPIError as err:
-        log.warning("menu language tag not updated", extra={"errcode": err.errcode, "language": lang})
+    except (WeChatAPIError, RedisError) as err:  # the token lives in Redis
+        log.warning("menu language tag not updated",
+                    extra={"error": type(err).__name__, "errcode": getattr(err, "errcode", None), "language": lang})
