@@ -1,18 +1,69 @@
-"""A small server-rendered SVG line chart of one scale's totals over time (no scripts, no fonts fetched)."""
+"""A small server-rendered SVG line chart of one scale's totals over time (no scripts, no fonts fetched).
+
+It is read on a phone (390 px wide), so nothing in it may cover anything else: the bands are shaded
+areas named in a legend under the chart (flows_record.html), a score is written over its point
+only when the points stand far enough apart, and the dates under the axis are thinned until none
+touches its neighbour. Times arrive already in the service's local zone.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 320, 160
-LEFT, RIGHT, TOP, BOTTOM = 30, 10, 10, 24
+WIDTH, HEIGHT = 320, 180
+LEFT, RIGHT, TOP, BOTTOM = 28, 8, 18, 26
+INSET = 10               # points keep clear of the plot's edges and the axis numbers
+RADIUS = 3.5
+FONT = 10                # in viewBox units, about as many CSS pixels at 390 px
+LABEL_GAP = 6            # the least space between two date labels
+BAND_FILLS = ("#e8f7ee", "#fdf6e3", "#fdebdc", "#fbe1e0", "#f6d5de")
 
 
-def trend_svg(points: list[tuple[datetime, int]], total_range: tuple[int, int],
-              cuts: list[tuple[int, str]]) -> Markup:
-    """Totals in time order as a polyline; dashed lines where the bands change, labelled."""
+@dataclass(frozen=True)
+class BandArea:
+    low: int
+    high: int
+    name: str
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    """A generous estimate of a label's width: CJK characters are a full em, others about 0.62 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.62 for ch in text)
+
+
+def band_fill(index: int) -> str:
+    return BAND_FILLS[min(index, len(BAND_FILLS) - 1)]
+
+
+def date_label(when: datetime, lang: str, with_year: bool) -> str:
+    if lang == "en":
+        return f"{when:%b} {when.day}" + (f" {when.year}" if with_year else "")
+    return (f"{when.year}年" if with_year else "") + f"{when.month}月{when.day}日"
+
+
+def spread_labels(centres: list[float], widths: list[float]) -> list[int]:
+    """Which labels to draw so that none overlaps the next: always the last (the latest result),
+    then from the first on, each that clears the one before it and the last."""
+    if not centres:
+        return []
+    last = len(centres) - 1
+
+    def clear(a: int, b: int) -> bool:
+        return centres[b] - centres[a] >= (widths[a] + widths[b]) / 2 + LABEL_GAP
+
+    chosen: list[int] = []
+    for i in range(last):
+        if (not chosen or clear(chosen[-1], i)) and clear(i, last):
+            chosen.append(i)
+    return chosen + [last]
+
+
+def trend_svg(points: list[tuple[datetime, int]], total_range: tuple[int, int], bands: list[BandArea],
+              lang: str = "zh-Hans") -> Markup:
+    """Totals in time order as a line over the shaded bands; scores over points when there is room."""
     low, high = total_range
     span = max(1, high - low)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -20,29 +71,62 @@ def trend_svg(points: list[tuple[datetime, int]], total_range: tuple[int, int],
     def y(value: float) -> float:
         return round(TOP + plot_h - (value - low) / span * plot_h, 1)
 
-    def x(index: int) -> float:
-        return round(LEFT + (plot_w / 2 if len(points) == 1 else index * plot_w / (len(points) - 1)), 1)
+    inner = plot_w - 2 * INSET
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'width="100%" role="img" class="trend">',
-             f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#e5e6eb"/>']
-    for value, label in cuts:
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value)}" y2="{y(value)}" '
-                     f'stroke="#c9cdd4" stroke-dasharray="3 3"/>')
-        parts.append(f'<text x="{WIDTH - RIGHT - 2}" y="{y(value) - 2}" font-size="8" fill="#8f959e" '
-                     f'text-anchor="end">{escape(label)}</text>')
+    def x(index: int) -> float:
+        step = inner / 2 if len(points) == 1 else index * inner / (len(points) - 1)
+        return round(LEFT + INSET + step, 1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+             f'role="img" class="trend" font-family="sans-serif">']
+    for index, band in enumerate(bands):
+        top, bottom = y(min(high, band.high + 0.5)), y(max(low, band.low - 0.5))
+        parts.append(f'<rect x="{LEFT}" y="{top}" width="{plot_w}" height="{round(bottom - top, 1)}" '
+                     f'fill="{band_fill(index)}"><title>{escape(band.name)} {band.low}–{band.high}</title></rect>')
+    parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#e5e6eb"/>')
     for value in (low, high):
-        parts.append(f'<text x="{LEFT - 4}" y="{y(value) + 3}" font-size="9" fill="#646a73" '
-                     f'text-anchor="end">{value}</text>')
-    coords = " ".join(f"{x(i)},{y(total)}" for i, (_, total) in enumerate(points))
+        parts.append(f'<text class="axis" x="{LEFT - 4}" y="{y(value) + FONT * 0.35}" font-size="{FONT}" '
+                     f'fill="#646a73" text-anchor="end">{value}</text>')
     if len(points) > 1:
+        coords = " ".join(f"{x(i)},{y(total)}" for i, (_, total) in enumerate(points))
         parts.append(f'<polyline points="{coords}" fill="none" stroke="#07c160" stroke-width="2"/>')
     for i, (when, total) in enumerate(points):
-        parts.append(f'<circle cx="{x(i)}" cy="{y(total)}" r="3" fill="#07c160">'
-                     f'<title>{when:%Y-%m-%d}: {total}</title></circle>')
-    if points:
-        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="9" fill="#646a73">{points[0][0]:%m-%d}</text>')
-        parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" font-size="9" fill="#646a73" '
-                     f'text-anchor="end">{points[-1][0]:%m-%d}</text>')
+        parts.append(f'<circle class="point" cx="{x(i)}" cy="{y(total)}" r="{RADIUS}" fill="#07c160">'
+                     f'<title>{escape(date_label(when, lang, True))}: {total}</title></circle>')
+    parts += _score_labels(points, x, y, inner)
+    parts += _date_labels(points, x, lang)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _score_labels(points, x, y, inner: float) -> list[str]:
+    """Each score just above its point (below when the point is at the top), only when neighbours
+    stand wider apart than a label (and than half a label and a point): then no label can touch
+    another label or another point."""
+    widest = max((text_width(str(total)) for _, total in points), default=0)
+    step = inner if len(points) < 2 else inner / (len(points) - 1)
+    if step < max(widest, widest / 2 + RADIUS) + LABEL_GAP:
+        return []
+    out = []
+    for i, (_, total) in enumerate(points):
+        above = y(total) - RADIUS - 4
+        baseline = above if above - FONT >= 0 else y(total) + RADIUS + FONT + 2
+        out.append(f'<text class="score" x="{x(i)}" y="{round(baseline, 1)}" font-size="{FONT}" fill="#1f2329" '
+                   f'text-anchor="middle">{total}</text>')
+    return out
+
+
+def _date_labels(points, x, lang: str) -> list[str]:
+    """Dates under the axis, one per day shown, thinned so that no two touch and none leaves the chart."""
+    if not points:
+        return []
+    with_year = points[0][0].year != points[-1][0].year
+    days: dict[str, int] = {}
+    for i, (when, _) in enumerate(points):
+        days.setdefault(date_label(when, lang, with_year), i)  # the day's first point
+    texts = list(days)
+    widths = [text_width(t) for t in texts]
+    centres = [min(max(x(i), w / 2 + 1), WIDTH - w / 2 - 1) for i, w in zip(days.values(), widths)]
+    baseline = HEIGHT - 8
+    return [f'<text class="date" x="{round(centres[k], 1)}" y="{baseline}" font-size="{FONT}" fill="#646a73" '
+            f'text-anchor="middle">{escape(texts[k])}</text>' for k in spread_labels(centres, widths)]

@@ -20,7 +20,7 @@ from flows.counsellor import request_counsellor
 from flows.models import IntentRead
 from flows.optout import opt_out
 from flows.record import record_reply
-from flows.stations import hours_today, nearest_text
+from flows.stations import dialable, hours_today, nearest_text
 from flows.tips import tip_text
 from knowledge.intents import Reading
 from knowledge.tips import Tip
@@ -135,7 +135,7 @@ class Understanding:
 
     def contact(self, ctx: Ctx) -> str:
         centre = next(s for s in ctx.knowledge.stations.stations() if s.level == "city")
-        return ctx.t("intents.contact", centre=centre.name.get(ctx.lang), phone=centre.phone,
+        return ctx.t("intents.contact", centre=centre.name.get(ctx.lang), phone=dialable(centre.phone),
                      hours=hours_today(ctx, centre, utcnow()), address=centre.address)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 
 import aiohttp_jinja2
@@ -20,10 +21,12 @@ from bot.db import utcnow
 from bot.models import Resident
 from bot.services import Services
 from bot.values import Article, Reply
-from flows.chart import trend_svg
+from flows.chart import BandArea, band_fill, trend_svg
 from flows.keys import KNOWLEDGE
 from flows.models import Assessment
 from knowledge.scales import ScoreResult
+
+log = logging.getLogger(__name__)
 
 LINK_DAYS = 7
 LINK_SECONDS = LINK_DAYS * 24 * 3600
@@ -76,6 +79,9 @@ async def record_reply(ctx) -> list[Reply]:
     if not count:
         return [Reply(text=ctx.t("record.empty"))]
     config = ctx.services.config
+    if not config.public_url:  # a bare path opens nowhere in WeChat
+        log.warning("record link not sent: XZ_PUBLIC_URL is not set")
+        return [Reply(text=ctx.t("record.no_link"))]
     url = f"{config.public_url}/record/{make_token(config.secret_key, ctx.ref.id)}"
     return [Reply(articles=(Article(title=ctx.t("record.link_title"),
                                     description=ctx.t("record.link_description", count=count, days=LINK_DAYS),
@@ -109,12 +115,14 @@ async def record_page(request: web.Request) -> web.Response:
         try:
             scale = knowledge.scales.get(scale_id)
         except ValueError:  # a scale retired from knowledge/ still shows its history
-            scales.append({"name": scale_id, "rows": mine, "svg": "", "labels": {}})
+            scales.append({"name": scale_id, "rows": mine, "svg": "", "labels": {}, "legend": []})
             continue
         labels = {b.id: b.label.get(lang) for b in scale.bands}
+        bands = [BandArea(b.low, b.high, b.label.get(lang)) for b in scale.bands]
         scales.append({"name": scale.name.get(lang), "rows": list(reversed(mine)), "labels": labels,
                        "svg": trend_svg([(localtime.local(r.created_at), r.total) for r in mine], scale.total_range,
-                                        [(b.low, b.label.get(lang)) for b in scale.bands[1:]])})
+                                        bands, lang),
+                       "legend": [(band_fill(i), band) for i, band in enumerate(bands)]})
     response = aiohttp_jinja2.render_template("flows_record.html", request,
                                               {"t": t, "lang": lang, "scales": scales, "valid": True})
     response.headers.update(headers)

@@ -18,6 +18,7 @@ from bot.pipeline import Turn
 from bot.services import Services
 from bot.stores.state import FlowState
 from bot.values import Inbound, Reply
+from bot.wechat.menu_api import follow_language
 from flows.after_close import AfterCloseFlow
 from flows.assessment import AssessmentFlow
 from flows.base import Flow
@@ -224,3 +225,5 @@ class Router:
                     ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == LANG_CHOSEN_TAG)) is None:
                 session.add(ResidentTag(resident_id=ctx.ref.id, tag=LANG_CHOSEN_TAG))
         log.info("language set", extra={"language": lang, "chosen": chosen})
+        self.services.tasks.start(follow_language(self.services.api, ctx.openid, lang, tuple(LANGUAGES.values())),
+                                  name=f"menu-language:{ctx.openid[-6:]}")  # the menu follows the reply language

@@ -1,7 +1,13 @@
-"""The station map: the nearest open stations for a location, or a county then township from a list."""
+"""The station map: the nearest open stations for a location, or a county then township from a list.
+
+Each station comes with a map link (Amap's marker URI: it opens the Amap app or its web map at the
+station, named) and its number written as WeChat recognises a number to call: digits and one dash,
+no spaces, so a tap dials it.
+"""
 from __future__ import annotations
 
 from datetime import datetime, time
+from urllib.parse import urlencode
 
 from sqlalchemy import update
 
@@ -77,7 +83,7 @@ class StationsFlow(Flow):
         lines = [station_text(self.ctx, s, utcnow()) for s in here + centre]
         self.say(self.t("stations.in_township", township=township.name.get(self.ctx.lang),
                         stations="\n".join(lines), county=county.name.get(self.ctx.lang),
-                        hotline=county.hotline))
+                        hotline=dialable(county.hotline)))
 
     async def show_nearest(self, event) -> None:
         latitude, longitude = event.args
@@ -97,7 +103,8 @@ async def nearest_text(ctx: Ctx, latitude: float, longitude: float, place: str =
     await remember_area(ctx, county.id)
     lines = [station_text(ctx, station, now, km) for station, km in found]
     values = {"place": place} if place else {}
-    return ctx.t(key, stations="\n".join(lines), county=county.name.get(ctx.lang), hotline=county.hotline, **values)
+    return ctx.t(key, stations="\n".join(lines), county=county.name.get(ctx.lang), hotline=dialable(county.hotline),
+                 **values)
 
 
 def _km(station: Station, latitude: float, longitude: float) -> float:
@@ -107,7 +114,24 @@ def _km(station: Station, latitude: float, longitude: float) -> float:
 def station_text(ctx: Ctx, station: Station, now: datetime, km: float | None = None) -> str:
     distance = ctx.t("stations.distance", km=f"{km:.1f}") if km is not None else ""
     return ctx.t("stations.station", name=station.name.get(ctx.lang), distance=distance,
-                 hours=hours_today(ctx, station, now), address=station.address, phone=station.phone)
+                 hours=hours_today(ctx, station, now), address=station.address, phone=dialable(station.phone),
+                 map=map_link(station, ctx.lang))
+
+
+MAP_URI = "https://uri.amap.com/marker"
+
+
+def map_link(station: Station, lang: str) -> str:
+    """Amap's marker URI for the station. Coordinates in stations.yaml are GCJ-02, as Chinese maps
+    and WeChat's own location messages give them (coordinate=gaode: no conversion)."""
+    return MAP_URI + "?" + urlencode({"position": f"{station.lon:.6f},{station.lat:.6f}",
+                                      "name": station.name.get(lang), "src": "xinzhan", "coordinate": "gaode",
+                                      "callnative": "1"})
+
+
+def dialable(number: str) -> str:
+    """"0700-8861 2356" -> "0700-88612356": a space splits the number for WeChat's tap-to-call."""
+    return "".join(number.split())
 
 
 def hours_today(ctx: Ctx, station: Station, now: datetime) -> str:

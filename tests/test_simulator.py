@@ -20,8 +20,8 @@ from bot.simulator import wire
 from bot.values import Article, Reply
 from tests.conftest import AES_KEY, APPID, SECRET, make_config, settle
 
-MENU = {"心理测评": "MENU_ASSESS", "心理科普": "MENU_TIPS", "活动报名": "MENU_EVENTS",
-        "附近站点": "MENU_STATIONS", "找咨询师": "MENU_COUNSELLOR"}
+MENU = {"心理服务": ["MENU_ASSESS", "MENU_TIPS", "MENU_PRIVACY", "MENU_WITHDRAW"],
+        "活动站点": ["MENU_EVENTS", "MENU_STATIONS"], "找咨询师": ["MENU_COUNSELLOR"]}
 both_modes = pytest.mark.parametrize("aes_key", ["plain", "safe"], indirect=True)
 
 
@@ -51,7 +51,7 @@ async def test_page_shows_the_account_and_its_menu(client):
     boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>', html, re.S)[1])
     assert resp.status == 200
     assert "<b>心站</b>" in html
-    assert {b["name"]: b["key"] for b in boot["menu"]} == MENU
+    assert {b["name"]: [s["key"] for s in b["sub"]] or [b["key"]] for b in boot["menu"]} == MENU  # the default menu
 
 
 @both_modes

@@ -34,6 +34,7 @@ def demo_config(port: int | None):
     chosen_port = port or int(os.environ.get("XZ_PORT") or 8080)
     defaults["XZ_PORT"] = str(chosen_port)
     defaults["XZ_WECHAT_API_BASE"] = f"http://127.0.0.1:{chosen_port}{MOCK_PREFIX}"
+    defaults["XZ_PUBLIC_URL"] = f"http://127.0.0.1:{chosen_port}"  # residents' links open from the simulator
     env = {k: v for k, v in os.environ.items() if k != "XZ_PORT"}
     env["XZ_PORT"] = str(chosen_port)
     return load_config(env, defaults=defaults)

@@ -1,6 +1,6 @@
 """The mock WeChat API as an aiohttp application, mountable under a prefix or served alone.
 
-It implements the endpoints xinzhan calls (token, customer-service, template, menu), keeps what
+It implements the endpoints xinzhan calls (token, customer-service, template, menus, tags), keeps what
 was sent per resident, and can inject errcodes, delays and a rate limit through `/mock/*`.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import json
 
 from aiohttp import web
 
+from bot.mock_wechat import menus
 from bot.mock_wechat.state import Fault, MockState
 
 MOCK_STATE = web.AppKey("mock_state", MockState)
@@ -100,7 +101,8 @@ async def sent(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="after must be a number")
     openid = request.query.get("openid", "")
     items = state.sent_to(openid, after) if openid else [m for m in state.sent if m["seq"] > after]
-    return web.json_response({"messages": items, "menu": state.menu, "deduplicated": state.deduplicated})
+    menu = request.app[menus.MENU_BOOK].menu_for(openid) if openid else state.menu  # what this resident sees
+    return web.json_response({"messages": items, "menu": menu, "deduplicated": state.deduplicated})
 
 
 async def faults(request: web.Request) -> web.Response:
@@ -126,6 +128,7 @@ async def rate(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     request.app[MOCK_STATE].reset()
+    request.app[menus.MENU_BOOK].reset()
     return web.json_response({"ok": True})
 
 
@@ -136,6 +139,7 @@ def create_mock_app(appid: str, secret: str) -> web.Application:
     app.router.add_post("/cgi-bin/message/custom/send", custom_send)
     app.router.add_post("/cgi-bin/message/template/send", template_send)
     app.router.add_post("/cgi-bin/menu/create", menu_create)
+    menus.setup(app, app[MOCK_STATE])
     app.router.add_get("/mock/sent", sent)
     app.router.add_post("/mock/faults", faults)
     app.router.add_post("/mock/rate", rate)

@@ -18,19 +18,14 @@ from yarl import URL
 from bot.appkeys import CONFIG, CRYPTO, HTTP
 from bot.config import REAL_WECHAT_API
 from bot.simulator import inbox, wire
+from bot.wechat.menu import load_menu
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=15)  # the webhook answers within its deadline (~4 s)
-# The account's menu as the page shows it until one is created through the menu API (then the
-# mock's copy, as read by the inbox, replaces it).
-DEFAULT_MENU = [
-    {"name": "心理测评", "type": "click", "key": "MENU_ASSESS", "sub": []},
-    {"name": "心理科普", "type": "click", "key": "MENU_TIPS", "sub": []},
-    {"name": "活动报名", "type": "click", "key": "MENU_EVENTS", "sub": []},
-    {"name": "附近站点", "type": "click", "key": "MENU_STATIONS", "sub": []},
-    {"name": "找咨询师", "type": "click", "key": "MENU_COUNSELLOR", "sub": []},
-]
+# The account's menu as the page shows it until the mock reports the one the platform would show
+# this resident (the default menu, or their language's conditional menu once published).
+DEFAULT_MENU = inbox.to_menu(load_menu())
 # Points in the demo city 清溪市 (around 30.6N 114.3E), one per area, so "nearest station" can be
 # tried without typing coordinates.
 PLACES = [

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import Staff
+from bot.localtime import aware
 from bot.models import Conversation, Message, Resident, StaffUser
 from flows.consent import Consent, history as consent_history, summarise
 from flows.models import ConsentEvent
@@ -115,3 +116,28 @@ async def _case_view(session: AsyncSession, case: Case, staff: dict[int, str]) -
     return CaseView(case, staff.get(case.counsellor_id, "") if case.counsellor_id else "",
                     [(e, staff.get(e.actor_id, "") if e.actor_id else "") for e in events],
                     [(n, staff.get(n.author_id, "") if n.author_id else "") for n in notes], list(reviews))
+
+
+@dataclass
+class CaseReading:
+    """One closed case as its quality reviewer reads it: its own messages, counsellor's included,
+    and its card (timeline, notes, outcome)."""
+    view: ConversationView
+    card: CaseView | None
+    turns: list[Turn]
+
+
+async def load_case(session: AsyncSession, case: Case, user: Staff) -> CaseReading:
+    """The case's part of its conversation, by the rule handoff.review.access states: what came
+    after the cases before it closed, up to its own close (or to the end, for the last case)."""
+    view = await load(session, case.conversation_id, user)
+    others = list(await session.scalars(select(Case).where(Case.conversation_id == case.conversation_id)))
+    closes = [aware(c.closed_at) for c in others if c.id < case.id and c.closed_at is not None]
+    since = max(closes, default=None)
+    last = all(c.id <= case.id for c in others)
+    until = aware(case.closed_at) if case.closed_at is not None and not last else None
+    turns = [t for t in view.turns
+             if (since is None or aware(t.message.created_at) > since)
+             and (until is None or aware(t.message.created_at) <= until)]
+    card = next((c for c in view.cases if c.case.id == case.id), None)
+    return CaseReading(view, card, turns)

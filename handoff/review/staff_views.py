@@ -13,8 +13,9 @@ from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.db import utcnow
+from bot.labels import LABELS
 from handoff.models import Case
-from handoff.review import audit, quality, requests as data_requests
+from handoff.review import audit, conversation, quality, requests as data_requests
 from handoff.review.access import case_visible
 from handoff.review.models import ACTIONS, RetentionHold
 
@@ -40,8 +41,9 @@ async def audit_page(request: web.Request) -> web.Response:
     more = entries[-1].id if len(entries) == audit.PAGE else None
     if request.headers.get("Accept") == "application/json":
         return web.json_response({"entries": [_entry_json(e) for e in entries], "before": more})
-    return aiohttp_jinja2.render_template("review_audit.html", request,
-                                          {"entries": entries, "query": q, "more": more, "actions": ACTIONS})
+    targets = sorted(request.app[LABELS].table().get("target", {}))
+    return aiohttp_jinja2.render_template("review_audit.html", request, {"entries": entries, "query": q, "more": more,
+                                                                         "actions": ACTIONS, "targets": targets})
 
 
 def _entry_json(e) -> dict:
@@ -58,13 +60,25 @@ async def _case(request: web.Request) -> Case:
     return case
 
 
+async def _quality_page(request: web.Request, case: Case, error: str = "", form=None,
+                        status: int = 200) -> web.Response:
+    """The checklist beside the whole case; reading the case's messages is audited like any view."""
+    user = await current_user(request)
+    async with request.app[SERVICES].db() as session:
+        reading = await conversation.load_case(session, case, user)
+    await audit.record(request.app[SERVICES].db, request, user, "view", "case", case.id,
+                       f"quality messages={len(reading.turns)}")
+    return aiohttp_jinja2.render_template("review_quality.html", request, {
+        "case": case, "reading": reading, "items": quality.checklist(), "error": error, "form": form or {}},
+        status=status)
+
+
 @require_role("reviewer")
 async def quality_form(request: web.Request) -> web.Response:
     case = await _case(request)
     if not case_visible(await current_user(request), case):
         raise web.HTTPForbidden(text="只能评审已结案的个案")
-    return aiohttp_jinja2.render_template("review_quality.html", request,
-                                          {"case": case, "items": quality.checklist(), "error": "", "form": {}})
+    return await _quality_page(request, case)
 
 
 @require_role("reviewer")
@@ -78,8 +92,7 @@ async def quality_submit(request: web.Request) -> web.Response:
         async with request.app[SERVICES].db.begin() as session:
             review = await quality.save_review(session, case, user.id, answers, str(form.get("comments", "")))
     except quality.QualityError as exc:
-        return aiohttp_jinja2.render_template("review_quality.html", request, {
-            "case": case, "items": quality.checklist(), "error": str(exc), "form": form}, status=400)
+        return await _quality_page(request, case, str(exc), form, status=400)
     await audit.record(request.app[SERVICES].db, request, user, "quality", "case", case.id, f"score={review.score}")
     raise web.HTTPSeeOther(f"/review/conversations/{case.conversation_id}")
 

@@ -9,9 +9,18 @@ from sqlalchemy import select
 
 from flows.models import Assessment
 from flows.record import make_token, read_token
+from tests.conftest import make_config
 from tests.flows.test_assessment import take
 
 pytestmark = pytest.mark.usefixtures("consented")  # their residents agreed to keep results
+PUBLIC_URL = "https://xinzhan.example.gov.cn"
+
+
+@pytest.fixture
+async def app_config(clean_database, mock_wechat, aes_key):
+    """The service knows its public address, as every deployment and the demo do."""
+    return make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"), XZ_WECHAT_AES_KEY=aes_key,
+                       XZ_PUBLIC_URL=PUBLIC_URL)
 
 
 async def record_link(resident) -> str:
@@ -29,14 +38,30 @@ async def test_history_is_a_news_link_to_a_page_with_a_trend_chart(client, resid
     await take(resident, "PHQ-9", [2] * 8 + [0])
     await take(resident, "GAD-7", [0] * 7)
     url = await record_link(resident)
-    path = url[url.index("/record/"):]
-    resp = await client.get(path)
+    assert url.startswith(PUBLIC_URL + "/record/")  # absolute: WeChat and the simulator open it as it is
+    resp = await client.get(url[len(PUBLIC_URL):])
     page = await resp.text()
     assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
     assert page.count("<svg") == 2  # one chart per scale
     assert re.search(r"<polyline points=\"[\d., ]+\"", page)
     assert "抑郁症状自评（PHQ-9）" in page and "<td>16</td>" in page and "<td>8</td>" in page
     assert "http" not in page.split("<svg", 1)[1].replace("http://www.w3.org/2000/svg", "")  # nothing fetched
+
+
+async def test_without_a_public_url_the_history_says_so_instead_of_a_dead_link(aiohttp_client, app_config,
+                                                                                  clean_database, mock_wechat, say):
+    from bot.app import create_app
+    from bot.appkeys import SERVICES
+    from tests.flows.conftest import Resident
+    from tests.platform import Platform
+
+    config = make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"))
+    client = await aiohttp_client(create_app(config))
+    resident = Resident(Platform(client, config), client.server.app[SERVICES], "o-no-public-url")
+    await resident.consent()
+    await take(resident, "PHQ-2", [0, 0])
+    answer = await resident.answer("档案")
+    assert answer.text == say("record.no_link") and "/record/" not in answer.xml
 
 
 async def test_record_page_refuses_forged_and_expired_links(client, resident, services):
@@ -131,3 +156,10 @@ async def test_a_confirmed_paper_form_is_in_the_consent_history(client, resident
     async with services.db() as session:
         form = await session.scalar(select(ConsentEvent).where(ConsentEvent.kind == "paper_form"))
     assert (form.channel, form.detail) == ("paper", "PHQ-2") and form.staff_id is not None
+
+
+def test_the_demo_links_records_to_its_own_address(monkeypatch):
+    from bot.commands.demo import demo_config
+
+    monkeypatch.delenv("XZ_PUBLIC_URL", raising=False)
+    assert demo_config(9123).public_url == "http://127.0.0.1:9123"

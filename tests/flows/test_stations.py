@@ -1,12 +1,15 @@
 """The station map: nearest open stations for a location, the county hotline, or county then township."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from bot.models import Resident
+from flows.stations import dialable
 from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
 
 WEDNESDAY_10AM = datetime(2025, 6, 4, 10, 0, tzinfo=LOCAL_TZ)
@@ -36,8 +39,8 @@ async def test_location_gets_the_three_nearest_open_stations_and_county_hotline(
     positions = [reply.index(station.name.zh_hans) for station, _ in expected]
     assert positions == sorted(positions)
     for station, km in expected:
-        assert f"约 {km:.1f} 公里" in reply and station.phone in reply
-    assert stations.hotline_for(latitude, longitude) in reply and "12356" in reply
+        assert f"约 {km:.1f} 公里" in reply and dialable(station.phone) in reply
+    assert dialable(stations.hotline_for(latitude, longitude)) in reply and "12356" in reply
     if county:
         async with services.db() as session:
             assert await session.scalar(select(Resident.area).where(Resident.openid == resident.openid)) == county
@@ -84,7 +87,7 @@ async def test_without_location_pick_county_then_township(resident, services, kn
     assert reply.startswith(township.name.zh_hans)
     here = [s for s in knowledge.stations.stations() if s.township == township.id]
     assert here and all(s.name.zh_hans in reply for s in here)
-    assert county.hotline in reply
+    assert dialable(county.hotline) in reply
     async with services.db() as session:
         assert await session.scalar(select(Resident.area).where(Resident.openid == resident.openid)) == county.id
 
@@ -110,3 +113,22 @@ def metrics_value(name: str) -> float:
     from prometheus_client import REGISTRY
 
     return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_each_station_carries_a_map_link_and_a_number_to_tap(resident, knowledge, at):
+    at(WEDNESDAY_10AM)
+    reply = await resident.send_location(30.6012, 114.3021)
+    [(station, _), *_] = knowledge.stations.nearest(30.6012, 114.3021, WEDNESDAY_10AM, n=3)
+    links = re.findall(r'<a href="([^"]+)">查看地图</a>', reply)
+    assert len(links) == 3
+    url = urlsplit(links[0])
+    query = parse_qs(url.query)
+    assert (url.scheme, url.netloc, url.path) == ("https", "uri.amap.com", "/marker")
+    assert query["position"] == [f"{station.lon:.6f},{station.lat:.6f}"] and query["name"] == [station.name.zh_hans]
+    assert query["coordinate"] == ["gaode"]
+    phone = dialable(station.phone)
+    assert " " not in phone and re.search(rf"电话：{re.escape(phone)}$", reply, re.M)
+
+
+def test_a_number_is_written_without_spaces():
+    assert dialable("0700-8861 2356") == "0700-88612356"
