@@ -23,7 +23,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 
 from bot.models import Conversation, Message
 from bot.services import Services
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case, FollowUp, Note
 from handoff.review import audit
 from handoff.review.models import RetentionHold

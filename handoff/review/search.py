@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import localtime
 from bot.auth import Staff
 from bot.models import Message, Resident, ResidentTag, StaffUser
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case
 from handoff.review.access import CLOSED, OPEN, message_scope
 from handoff.review.redact import redact
