@@ -26,6 +26,18 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
 
+RETENTION_MODES = ("delete", "anonymise")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long transcripts are kept (XZ_RETENTION_*): applied daily by the scheduler, told in the privacy notice."""
+    case_days: int = 1095
+    bot_days: int = 365
+    mode: str = "delete"
+
+
 @dataclass(frozen=True)
 class Config:
     wechat_token: str
@@ -49,6 +61,8 @@ class Config:
     timezone: ZoneInfo = DEFAULT_ZONE  # times are stored in UTC and shown in this zone (bot/localtime.py)
     # Proxies whose X-Forwarded-For is believed (bot/client_address.py); anyone else's is ignored.
     trusted_proxies: tuple[Network, ...] = field(default_factory=lambda: _networks("XZ_TRUSTED_PROXIES", LOOPBACK))
+    retention: RetentionPolicy = RetentionPolicy()
+    log_level: str = "INFO"
 
     @property
     def encrypted(self) -> bool:
@@ -118,6 +132,21 @@ def timezone_setting(env: Mapping[str, str]) -> ZoneInfo:
         raise ConfigError(f"XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got {raw!r}") from None
 
 
+def retention_policy(env: Mapping[str, str]) -> RetentionPolicy:
+    mode = env.get("XZ_RETENTION_MODE", "").strip() or "delete"
+    if mode not in RETENTION_MODES:
+        raise ConfigError(f"XZ_RETENTION_MODE must be delete or anonymise, got {mode!r}")
+    return RetentionPolicy(_int(env, "XZ_RETENTION_CASE_DAYS", 1095, 1, 36500),
+                           _int(env, "XZ_RETENTION_BOT_DAYS", 365, 1, 36500), mode)
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("XZ_LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"XZ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
 def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment; `defaults` fills unset variables (the demo)."""
     merged = dict(defaults or {})
@@ -142,6 +171,8 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         simulator=merged.get("XZ_SIMULATOR", "").lower() in ("1", "true", "yes", "on"),
         trusted_proxies=_networks("XZ_TRUSTED_PROXIES", merged.get("XZ_TRUSTED_PROXIES", LOOPBACK)),
         timezone=timezone_setting(merged),
+        retention=retention_policy(merged),
+        log_level=_log_level(merged),
     )
 
 

@@ -27,8 +27,8 @@ async def flows_stage(app: web.Application) -> AsyncIterator[None]:
     """Content is read once per worker; a test may put its own knowledge on the app before start."""
     if KNOWLEDGE not in app:
         app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
-    notice_text(app[KNOWLEDGE].texts, "zh-Hans")  # a bad notice version or retention setting stops the start
     services = app[SERVICES]
+    notice_text(app[KNOWLEDGE].texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
     services.pipeline.add(ORDER_ROUTER, "router", Router(services, app[KNOWLEDGE]))
     yield
 

@@ -18,7 +18,6 @@ HANDOFF_ENTRY_POINTS = {
     "handoff.requests": {"HandoffTicket", "open_case", "request_handoff", "resident_hotline", "resident_ref"},
     "handoff.detections": None,  # the crisis record is shared by both: any name
     "handoff.review.requests": {"file_request"},  # withdrawing consent files a deletion request for review
-    "handoff.review.retention": {"RetentionPolicy"},  # and says how long results are kept
 }
 
 # The packages from the ground up: each imports only those below it, so no cycle between packages.
