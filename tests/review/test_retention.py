@@ -6,7 +6,6 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.db import utcnow
