@@ -23,7 +23,7 @@ from knowledge.library import load_knowledge
 __all__ = ["KNOWLEDGE", "setup_app", "seed_demo"]
 
 
-async def flows_stage(app: web.Application) -> AsyncIterator[None]:
+async def flows_services(app: web.Application) -> AsyncIterator[None]:
     """Content is read once per worker; a test may put its own knowledge on the app before start."""
     if KNOWLEDGE not in app:
         app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
@@ -34,7 +34,7 @@ async def flows_stage(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_app(app: web.Application) -> None:
-    app.cleanup_ctx.append(flows_stage)
+    app.cleanup_ctx.append(flows_services)
     app.router.add_get("/record/{token}", record_page)
     app.router.add_get(PRIVACY_PAGE, privacy_page)
     api.setup_routes(app)

@@ -13,7 +13,7 @@ Results are messages, newest first, paged by keyset on (created_at, id): no OFFS
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import ARRAY, Select, Text, and_, cast, exists, func, literal, not_, select, tuple_, union_all
@@ -202,7 +202,3 @@ async def search(session: AsyncSession, user: Staff, f: Filters) -> Page:
     hits = [Hit(m.id, m.conversation_id, m.resident_id, openid, m.direction, m.sender, m.kind, m.content,
                 m.created_at, author or "", name or "") for m, openid, name, author in rows]
     return Page(hits, encode_cursor(hits[-1]) if len(hits) == f.limit else "")
-
-
-def first_page(f: Filters, limit: int) -> Filters:
-    return replace(f, cursor=None, limit=limit)
