@@ -35,6 +35,8 @@ def test_missing_required_setting_names_the_variable(missing):
     ("XZ_RETENTION_BOT_DAYS", "soon"),
     ("XZ_RETENTION_MODE", "shred"),
     ("XZ_LOG_LEVEL", "LOUD"),
+    ("XZ_QUIET_HOURS", "night"),
+    ("XZ_CAMPAIGN_RATE", "fast"),
 ])
 def test_invalid_setting_names_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -80,11 +82,13 @@ def test_bad_timezone_stops_the_start_in_one_line():
         "xinzhan: configuration error: XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got 'Beijing'"]
 
 
-def test_retention_periods_and_log_level_come_from_the_environment():
+def test_retention_log_level_and_scheduler_settings_come_from_the_environment():
     config = load_config({**GOOD, "XZ_RETENTION_CASE_DAYS": "30", "XZ_RETENTION_BOT_DAYS": "7",
                           "XZ_RETENTION_MODE": "anonymise", "XZ_LOG_LEVEL": "warning"})
     assert (config.retention.case_days, config.retention.bot_days, config.retention.mode) == (30, 7, "anonymise")
     assert config.log_level == "WARNING"
+    scheduler = load_config({**GOOD, "XZ_QUIET_HOURS": "22:00-07:30", "XZ_SCHEDULER": "off"}).scheduler
+    assert (scheduler.quiet_start.hour, scheduler.quiet_end.minute, scheduler.scheduler_enabled) == (22, 30, False)
     assert (load_config(GOOD).retention.case_days, load_config(GOOD).log_level) == (1095, "INFO")
 
 
