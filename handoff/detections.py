@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, bindparam, func, or_, select,
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, bindparam, func, or_, select,
                         update)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 from bot.models import BigId, Conversation, Message
 from bot.services import Services
 from bot.transcript import ResidentRef
@@ -48,8 +48,8 @@ class CrisisDetection(Base):
     case_id: Mapped[int | None] = mapped_column(BigId)  # the handoff case, when there is one
     false_alarm: Mapped[bool] = mapped_column(Boolean, default=False)
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    marked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 _conversations = Conversation.__table__

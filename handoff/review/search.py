@@ -105,8 +105,7 @@ def parse_filters(query: dict) -> Filters:
 
 
 def encode_cursor(hit: Hit) -> str:
-    at = hit.created_at if hit.created_at.tzinfo else hit.created_at.replace(tzinfo=timezone.utc)
-    return f"{int(at.timestamp() * 1_000_000)}_{hit.id}"
+    return f"{int(hit.created_at.timestamp() * 1_000_000)}_{hit.id}"
 
 
 def decode_cursor(value: str) -> tuple[datetime, int] | None:
