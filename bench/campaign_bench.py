@@ -89,10 +89,9 @@ async def child(args) -> None:
     from datetime import time as clock
 
     from bot.app import create_app
-    from bot.config import load_config
+    from bot.config import SchedulerSettings, load_config
     from scheduler import fanout
     from scheduler.outreach import OUTREACH
-    from scheduler.settings import SchedulerSettings
     from scheduler.web import SETTINGS
 
     config = load_config({"XZ_WECHAT_TOKEN": "t", "XZ_WECHAT_APPID": APPID, "XZ_WECHAT_SECRET": SECRET,

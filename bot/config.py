@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, replace
+from datetime import time
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
@@ -24,6 +26,37 @@ LOOPBACK = "127.0.0.1,::1"
 
 class ConfigError(Exception):
     """A setting is missing or invalid; the message names the variable."""
+
+
+RETENTION_MODES = ("delete", "anonymise")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long transcripts are kept (XZ_RETENTION_*): applied daily by the scheduler, told in the privacy notice."""
+    case_days: int = 1095
+    bot_days: int = 365
+    mode: str = "delete"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """Campaign sending and the leader-elected engine (scheduler/)."""
+    rate_per_second: float = 1000.0  # shared by every worker (token bucket in Redis)
+    concurrency: int = 32  # sends in flight per run
+    batch_size: int = 500  # residents claimed per step of the fan-out
+    quiet_start: time = time(21, 30)  # local time; pushes wait until quiet_end
+    quiet_end: time = time(8, 0)
+    timezone: ZoneInfo = DEFAULT_ZONE  # XZ_TIMEZONE, the one local zone (bot/localtime.py)
+    frequency_cap: int = 1  # campaign messages per resident in any 24 hours
+    quota_pause_seconds: int = 3600  # a 45009 (quota) pauses the run this long
+    lease_seconds: float = 15.0  # leader and run locks; renewed at a third of it
+    sweep_seconds: int = 30  # how often the leader resumes due or orphaned runs
+    scheduler_enabled: bool = True
+
+    def with_(self, **changes) -> "SchedulerSettings":
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -49,6 +82,9 @@ class Config:
     timezone: ZoneInfo = DEFAULT_ZONE  # times are stored in UTC and shown in this zone (bot/localtime.py)
     # Proxies whose X-Forwarded-For is believed (bot/client_address.py); anyone else's is ignored.
     trusted_proxies: tuple[Network, ...] = field(default_factory=lambda: _networks("XZ_TRUSTED_PROXIES", LOOPBACK))
+    retention: RetentionPolicy = RetentionPolicy()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    log_level: str = "INFO"
 
     @property
     def encrypted(self) -> bool:
@@ -118,6 +154,59 @@ def timezone_setting(env: Mapping[str, str]) -> ZoneInfo:
         raise ConfigError(f"XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got {raw!r}") from None
 
 
+def retention_policy(env: Mapping[str, str]) -> RetentionPolicy:
+    mode = env.get("XZ_RETENTION_MODE", "").strip() or "delete"
+    if mode not in RETENTION_MODES:
+        raise ConfigError(f"XZ_RETENTION_MODE must be delete or anonymise, got {mode!r}")
+    return RetentionPolicy(_int(env, "XZ_RETENTION_CASE_DAYS", 1095, 1, 36500),
+                           _int(env, "XZ_RETENTION_BOT_DAYS", 365, 1, 36500), mode)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+_CLOCK_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _quiet(env: Mapping[str, str]) -> tuple[time, time]:
+    raw = env.get("XZ_QUIET_HOURS", "").strip()
+    if not raw:
+        return SchedulerSettings.quiet_start, SchedulerSettings.quiet_end
+    match = _CLOCK_RANGE.match(raw)
+    if not match:
+        raise ConfigError(f"XZ_QUIET_HOURS must look like 21:30-08:00, got {raw!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+def scheduler_settings(env: Mapping[str, str]) -> SchedulerSettings:
+    start, end = _quiet(env)
+    return SchedulerSettings(
+        rate_per_second=_number(env, "XZ_CAMPAIGN_RATE", 1000.0, 0.1, 100000),
+        concurrency=int(_number(env, "XZ_CAMPAIGN_CONCURRENCY", 32, 1, 1000)),
+        quiet_start=start, quiet_end=end, timezone=timezone_setting(env),
+        frequency_cap=int(_number(env, "XZ_CAMPAIGN_DAILY_CAP", 1, 0, 100)),
+        scheduler_enabled=env.get("XZ_SCHEDULER", "on").strip().lower() not in ("off", "0", "no"),
+    )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("XZ_LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"XZ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
 def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment; `defaults` fills unset variables (the demo)."""
     merged = dict(defaults or {})
@@ -142,6 +231,9 @@ def load_config(env: Mapping[str, str] | None = None, *, defaults: Mapping[str, 
         simulator=merged.get("XZ_SIMULATOR", "").lower() in ("1", "true", "yes", "on"),
         trusted_proxies=_networks("XZ_TRUSTED_PROXIES", merged.get("XZ_TRUSTED_PROXIES", LOOPBACK)),
         timezone=timezone_setting(merged),
+        retention=retention_policy(merged),
+        scheduler=scheduler_settings(merged),
+        log_level=_log_level(merged),
     )
 
 

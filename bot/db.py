@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,7 +21,7 @@ NAMING = {
 
 
 POOL_SIZE = 15  # per worker process: four workers and the scheduler stay under PostgreSQL's default 100
-MODEL_MODULES = ("bot.models", "flows.models", "flows.safety.models", "handoff.models", "handoff.review.models",
+MODEL_MODULES = ("bot.models", "flows.models", "handoff.models", "handoff.detections", "handoff.review.models",
                  "scheduler.models")
 
 
@@ -31,6 +31,27 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment, stored in UTC and always read back aware, on both backends: PostgreSQL keeps the
+    zone (timestamptz), SQLite keeps text without one and hands back naive values, which this marks
+    as the UTC they are. So no caller needs a naive-UTC fixup."""
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=timezone.utc)
 
 
 def make_engine(url: str) -> AsyncEngine:

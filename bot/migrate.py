@@ -5,7 +5,6 @@ one linear history; `upgrade heads` applies them all.
 """
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -28,8 +27,3 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "heads")
-
-
-async def upgrade_async(database_url: str) -> None:
-    """Alembic's env runs its own event loop, so run it off ours."""
-    await asyncio.to_thread(upgrade, database_url)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
+from sqlalchemy import (BigInteger, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
                         UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
 # Rows that carry the platform's message id: a resident's messages (the bot's replies carry none).
@@ -24,10 +24,10 @@ class Resident(Base):
     area: Mapped[str] = mapped_column(String(64), default="")
     name: Mapped[str] = mapped_column(String(64), default="")
     scene: Mapped[str] = mapped_column(String(64), default="")  # QR scene they subscribed with
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    subscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    subscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tags: Mapped[list["ResidentTag"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -43,7 +43,7 @@ class ResidentTag(Base):
     tag: Mapped[str] = mapped_column(String(64))
     # The day the tag was first set (a programme's enrolment): inserts never overwrite a tag, so
     # tagging again keeps it. NULL only for rows older than the column with no resident date.
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow,
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow,
                                                         server_default=func.now())
 
 
@@ -59,8 +59,8 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     max_risk: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -88,7 +88,7 @@ class Message(Base):
     delivery: Mapped[str] = mapped_column(String(16), default="")  # passive / cs / failed / held
     error: Mapped[str] = mapped_column(String(255), default="")
     author_id: Mapped[int | None] = mapped_column(BigId)  # staff user who wrote it, if any
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StaffUser(Base):
@@ -104,4 +104,4 @@ class StaffUser(Base):
     languages: Mapped[str] = mapped_column(String(64), default="zh-Hans")
     max_chats: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

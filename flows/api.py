@@ -20,7 +20,6 @@ from flows import consent
 from flows.keys import KNOWLEDGE
 from flows.models import Event, Registration
 from flows.record import save_assessment
-from flows.registrations import aware
 from flows.safety.scale_item import safety_item_on_paper
 from knowledge.content import AUDIENCES
 
@@ -100,7 +99,7 @@ async def _resident_id(services, body: dict) -> int:
 def event_json(event: Event, taken: int = 0, waitlisted: int = 0) -> dict:
     return {"id": event.id, "title_zh": event.title_zh, "title_en": event.title_en,
             "description": event.description, "description_en": event.description_en,
-            "starts_at": aware(event.starts_at).isoformat(), "ends_at": aware(event.ends_at).isoformat(),
+            "starts_at": event.starts_at.isoformat(), "ends_at": event.ends_at.isoformat(),
             "station_id": event.station_id, "capacity": event.capacity, "audiences": list(event.audiences),
             "cancelled": event.cancelled, "registered": taken, "waitlisted": waitlisted}
 
@@ -142,7 +141,7 @@ def _apply(request: web.Request, event: Event, body: dict, *, creating: bool) ->
     times = {key: _moment(body, key) for key in ("starts_at", "ends_at") if key in body}
     for key, value in body.items():
         setattr(event, key, times.get(key, value))
-    if aware(event.ends_at) <= aware(event.starts_at):
+    if event.ends_at <= event.starts_at:
         raise bad("'ends_at' must be after 'starts_at'")
 
 
@@ -221,7 +220,7 @@ async def event_registrations(request: web.Request) -> web.Response:
                                       .order_by(Registration.created_at, Registration.id))).all()
     return web.json_response({"event_id": event.id, "registrations": [
         {"id": r.id, "resident_id": r.resident_id, "openid": openid, "status": r.status,
-         "created_at": aware(r.created_at).isoformat()} for r, openid in rows]})
+         "created_at": r.created_at.isoformat()} for r, openid in rows]})
 
 
 def setup_routes(app: web.Application) -> None:

@@ -187,7 +187,7 @@ async def tell_promoted(ctx: Ctx, resident_id: int, item: Event) -> None:
 
 
 def when(item: Event) -> str:
-    return regs.aware(item.starts_at).astimezone(localtime.zone()).strftime("%m-%d %H:%M")
+    return item.starts_at.astimezone(localtime.zone()).strftime("%m-%d %H:%M")
 
 
 def title(ctx: Ctx, item: Event) -> str:

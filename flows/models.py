@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 from bot.models import BigId
 
 
@@ -27,7 +27,7 @@ class Assessment(Base):
     extras: Mapped[dict] = mapped_column(JSON, default=dict)  # percent, band_alt
     source: Mapped[str] = mapped_column(String(16), default="chat")  # chat / paper
     entered_by: Mapped[int | None] = mapped_column(BigId)  # staff user for paper forms
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ConsentEvent(Base):
@@ -46,7 +46,7 @@ class ConsentEvent(Base):
     detail: Mapped[str] = mapped_column(String(64), default="")  # the age band; the paper form's scale
     channel: Mapped[str] = mapped_column(String(16), default="chat")  # chat / paper
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Event(Base):
@@ -60,14 +60,14 @@ class Event(Base):
     title_en: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     station_id: Mapped[str] = mapped_column(String(64))
     capacity: Mapped[int] = mapped_column(Integer)
     audiences: Mapped[list] = mapped_column(JSON, default=list)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     seed_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # demo seeding stays idempotent
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Registration(Base):
@@ -82,8 +82,8 @@ class Registration(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # registered / waitlisted / cancelled
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    attended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # marked by staff at the event
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # marked by staff at the event
 
 
 class IntentRead(Base):
@@ -102,4 +102,4 @@ class IntentRead(Base):
     confidence: Mapped[float] = mapped_column(Float)
     runner_up: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(16))  # acted / asked (below the threshold) / unclear (answered so)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,12 +11,13 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.appkeys import CONFIG
+from bot.config import RetentionPolicy
 from bot.values import Reply
 from flows import consent
 from flows.context import Ctx
 from flows.keys import KNOWLEDGE
 from handoff.review.requests import file_request
-from handoff.review.retention import RetentionPolicy
 from knowledge.content import LANGUAGES
 from knowledge.texts import Texts
 
@@ -32,8 +33,7 @@ def notice_url(public_url: str, lang: str) -> str:
     return public_url + PAGE + ("" if lang == "zh-Hans" else f"?lang={lang}")
 
 
-def notice_text(texts: Texts, lang: str) -> str:
-    policy = RetentionPolicy.from_env()
+def notice_text(texts: Texts, lang: str, policy: RetentionPolicy) -> str:
     return texts.get("privacy.notice", lang, version=consent.notice_version(texts), case_days=policy.case_days,
                      bot_days=policy.bot_days)
 
@@ -48,7 +48,7 @@ async def notice_reply(ctx: Ctx) -> list[Reply]:
     """The notice, its link, and what this resident has chosen."""
     texts, version = ctx.knowledge.texts, consent.notice_version(ctx.knowledge.texts)
     state = await consent.consent_of(ctx.services, ctx.ref.id)
-    text = notice_text(texts, ctx.lang)
+    text = notice_text(texts, ctx.lang, ctx.services.config.retention)
     url = notice_url(ctx.services.config.public_url, ctx.lang)
     if url:
         text += "\n" + ctx.t("privacy.link", url=url)
@@ -69,6 +69,6 @@ async def privacy_page(request: web.Request) -> web.Response:
     texts = request.app[KNOWLEDGE].texts
     lang = request.query.get("lang", "zh-Hans")
     lang = lang if lang in LANGUAGES else "zh-Hans"
-    title, *points = notice_text(texts, lang).split("\n")
+    title, *points = notice_text(texts, lang, request.app[CONFIG].retention).split("\n")
     return aiohttp_jinja2.render_template("flows_privacy.html", request,
                                           {"lang": lang, "title": title, "points": points})

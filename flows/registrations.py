@@ -7,7 +7,7 @@ residents taking the last place at once, from two workers, are counted one after
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +20,6 @@ from flows.models import Event, Registration
 
 REGISTERED, WAITLISTED, CANCELLED = "registered", "waitlisted", "cancelled"
 UPCOMING_LIMIT = 8
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ async def register(services: Services, event_id: int, resident_id: int) -> Outco
     now = utcnow()
     async with services.db.begin() as session:
         event = await _lock(session, event_id)
-        if event is None or event.cancelled or aware(event.starts_at) <= now:
+        if event is None or event.cancelled or event.starts_at <= now:
             return Outcome("gone")
         mine = await session.scalar(select(Registration).where(
             Registration.event_id == event_id, Registration.resident_id == resident_id))

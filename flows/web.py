@@ -23,18 +23,18 @@ from knowledge.library import load_knowledge
 __all__ = ["KNOWLEDGE", "setup_app", "seed_demo"]
 
 
-async def flows_stage(app: web.Application) -> AsyncIterator[None]:
+async def flows_services(app: web.Application) -> AsyncIterator[None]:
     """Content is read once per worker; a test may put its own knowledge on the app before start."""
     if KNOWLEDGE not in app:
         app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
-    notice_text(app[KNOWLEDGE].texts, "zh-Hans")  # a bad notice version or retention setting stops the start
     services = app[SERVICES]
+    notice_text(app[KNOWLEDGE].texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
     services.pipeline.add(ORDER_ROUTER, "router", Router(services, app[KNOWLEDGE]))
     yield
 
 
 def setup_app(app: web.Application) -> None:
-    app.cleanup_ctx.append(flows_stage)
+    app.cleanup_ctx.append(flows_services)
     app.router.add_get("/record/{token}", record_page)
     app.router.add_get(PRIVACY_PAGE, privacy_page)
     api.setup_routes(app)

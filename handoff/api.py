@@ -18,7 +18,7 @@ from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
-from flows.safety import NotAResidentMessage, mark_false_alarm, mark_missed
+from handoff.detections import NotAResidentMessage, mark_false_alarm, mark_missed
 from handoff import cases, events, record, transfers
 from handoff.models import Callback, Case
 from handoff.offers import TransferOffers

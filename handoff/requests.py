@@ -3,6 +3,9 @@
     ticket = await request_handoff(services, ref, reason="crisis", level=4, evidence="安眠药、遗书")
     replies += ticket.replies
 
+Flows use handoff through this module's `__all__` (and the crisis record, `handoff.detections`), never
+through its other modules: `tests/test_imports.py` holds them to that.
+
 A resident has at most one open case: asking again returns it (moved up if the new level is
 higher). The replies tell the resident what happens next, in their language, and never leave
 them without a number to call.
@@ -21,11 +24,13 @@ from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.values import Reply
 from handoff import content, events
-from handoff.cases import OPEN, case_fields, log_event, raise_level
+from handoff.cases import OPEN, case_fields, log_event, open_case, raise_level, resident_ref, turn_open_case
 from handoff.models import Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
 from handoff.roster import on_duty
+
+__all__ = ["HandoffTicket", "open_case", "request_handoff", "resident_hotline", "resident_ref", "turn_open_case"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +127,11 @@ def fallback_replies(lang: str, area: str, at: datetime) -> list[Reply]:
 async def resident_area(services: Services, resident_id: int) -> str:
     async with services.db() as session:
         return await session.scalar(select(Resident.area).where(Resident.id == resident_id)) or ""
+
+
+async def resident_hotline(services: Services, resident_id: int | None) -> str:
+    """The resident's county line when their area is known, else the city's (None asks the database nothing)."""
+    return content.local_hotline(await resident_area(services, resident_id) if resident_id is not None else "")
 
 
 async def _mark_fallen_back(services: Services, case_id: int) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import localtime
@@ -91,8 +91,3 @@ async def add_change(session: AsyncSession, staff_id: int, kind: str, starts_at:
 
 async def pattern(session: AsyncSession) -> list[Shift]:
     return list(await session.scalars(select(Shift).order_by(Shift.staff_id, Shift.weekday)))
-
-
-async def upcoming_changes(session: AsyncSession, after: datetime) -> list[ShiftChange]:
-    return list(await session.scalars(select(ShiftChange).where(
-        or_(ShiftChange.ends_at > after)).order_by(ShiftChange.starts_at)))

@@ -134,7 +134,7 @@ async def sweep_runs(out: Outreach) -> list[int]:
 
 async def retention(out: Outreach, at: str = "") -> dict:
     """Transcript retention (handoff.review) once a day on the leader, so a city needs no cron entry
-    of its own; `at` (ISO) stands for now. Periods and mode are read from XZ_RETENTION_* each run."""
+    of its own; `at` (ISO) stands for now. Periods and mode are the configuration's (XZ_RETENTION_*, checked at start)."""
     try:
         from handoff.review.retention import apply_retention
     except ImportError:  # the review package is not installed

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint,
+    JSON, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 from bot.models import BigId
 
 # APScheduler's SQLAlchemy job store table, declared here so migrations create it (and the schema
@@ -34,7 +34,7 @@ class Audience(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     rule: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Campaign(Base):
@@ -50,7 +50,7 @@ class Campaign(Base):
     schedule: Mapped[dict] = mapped_column(JSON, default=dict)  # kind: manual/once/cron/relative/event
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     system: Mapped[str] = mapped_column(String(32), default="")  # event_reminder / daily_tip, else ""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CampaignRun(Base):
@@ -72,10 +72,10 @@ class CampaignRun(Base):
     uncertain: Mapped[int] = mapped_column(Integer, default=0)  # in flight when the sender stopped (scheduler.resend)
     delivered: Mapped[int] = mapped_column(Integer, default=0)  # confirmed by TEMPLATESENDJOBFINISH
     pause_reason: Mapped[str] = mapped_column(String(255), default="")
-    resume_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Delivery(Base):
@@ -98,6 +98,6 @@ class Delivery(Base):
     error: Mapped[str] = mapped_column(String(255), default="")
     msgid: Mapped[str] = mapped_column(String(64), default="")
     report: Mapped[str] = mapped_column(String(64), default="")  # TEMPLATESENDJOBFINISH status
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

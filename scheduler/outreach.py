@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.config import SchedulerSettings
 from bot.services import Services
 from scheduler.ratelimit import TokenBucket
-from scheduler.settings import SchedulerSettings
 
 
 @dataclass

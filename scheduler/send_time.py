@@ -10,7 +10,7 @@ from datetime import datetime
 
 from scheduler import policy
 from scheduler.engine import campaign_trigger
-from scheduler.settings import SchedulerSettings
+from bot.config import SchedulerSettings
 
 
 @dataclass(frozen=True)

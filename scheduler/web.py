@@ -6,12 +6,12 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
+from bot.config import SchedulerSettings
 from bot.pipeline import ORDER_PLATFORM_EVENTS
 from bot.tasks import TaskSet
 from scheduler.engine import Engine
 from scheduler.outreach import OUTREACH, Outreach
 from scheduler.reports import platform_events_stage
-from scheduler.settings import SchedulerSettings, load_settings
 from scheduler.template_catalog import catalogue
 
 SETTINGS = web.AppKey("scheduler_settings", SchedulerSettings)
@@ -21,7 +21,7 @@ ENGINE = web.AppKey("scheduler_engine", Engine)
 async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     catalogue()  # a bad template catalogue stops the service at start, naming its line
-    settings = (app.get(SETTINGS) or load_settings()).with_(timezone=app[CONFIG].timezone)  # one local zone
+    settings = (app.get(SETTINGS) or app[CONFIG].scheduler).with_(timezone=app[CONFIG].timezone)  # one local zone
     out = Outreach(services, settings)
     app[OUTREACH] = out
     services.pipeline.add(ORDER_PLATFORM_EVENTS, "scheduler.platform_events", platform_events_stage(services))

@@ -155,12 +155,21 @@ def platform(client, app_config) -> Platform:
     return Platform(client, app_config)
 
 
+# The background work a message starts (its turn; a waiting-list notice); other packages run long-lived tasks.
+TURN_WORK = ("turn:", "promoted:")
+
+
 async def settle(services, timeout: float = 5.0) -> None:
-    """Wait for the turns' background work (customer-service sends, transcript writes) to finish."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while len(services.tasks) and loop.time() < deadline:
-        await asyncio.sleep(0.01)
+    """Wait for the background work of the messages sent so far, and any it starts meanwhile (later
+    replies, customer-service sends, transcript writes, waiting-list notices): woken as each task
+    ends, not by polling. Work still running after `timeout` fails the test, naming the tasks."""
+    try:
+        async with asyncio.timeout(timeout):
+            while running := {t for t in services.tasks._tasks if t.get_name().startswith(TURN_WORK)}:
+                await asyncio.wait(running)
+    except TimeoutError:
+        names = sorted(t.get_name() for t in services.tasks._tasks if t.get_name().startswith(TURN_WORK))
+        raise AssertionError(f"background work still running after {timeout} s: {names}") from None
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,7 +1,6 @@
 """Staff login, roles, CSRF, session expiry and login throttling."""
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.appkeys import SERVICES
 from bot.auth import SESSIONS, require_role
+from bot.auth.sessions import IDLE_SECONDS
 from bot.auth.users import add_user, authenticate
 from bot.models import StaffUser
 
@@ -102,10 +102,15 @@ async def test_logout_ends_the_session(staff_client):
 
 
 async def test_sessions_expire_when_idle(staff_client):
-    store = staff_client.server.app[SESSIONS]
+    """The idle timeout is the session key's time to live in Redis, started again by each use."""
+    store, redis = staff_client.server.app[SESSIONS], staff_client.server.app[SERVICES].redis
     session = await store.create(1)
-    await staff_client.server.app[SERVICES].redis.expire(f"xz:session:{session.sid}", 1)
-    await asyncio.sleep(1.2)
+    key = f"xz:session:{session.sid}"
+    assert IDLE_SECONDS - 5 <= await redis.ttl(key) <= IDLE_SECONDS
+    await redis.expire(key, 60)  # most of the idle period has gone by
+    assert await store.get(session.sid) is not None
+    assert await redis.ttl(key) > IDLE_SECONDS - 5  # used again: a whole idle period from now
+    await redis.expire(key, 0)  # the idle period ran out: Redis drops the key, as its TTL does
     assert await store.get(session.sid) is None
 
 

@@ -31,6 +31,12 @@ def test_missing_required_setting_names_the_variable(missing):
     ("XZ_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1"),
     ("XZ_TIMEZONE", "Mars/Olympus"),
     ("XZ_TIMEZONE", "../../etc/passwd"),
+    ("XZ_RETENTION_CASE_DAYS", "0"),
+    ("XZ_RETENTION_BOT_DAYS", "soon"),
+    ("XZ_RETENTION_MODE", "shred"),
+    ("XZ_LOG_LEVEL", "LOUD"),
+    ("XZ_QUIET_HOURS", "night"),
+    ("XZ_CAMPAIGN_RATE", "fast"),
 ])
 def test_invalid_setting_names_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -74,3 +80,21 @@ def test_bad_timezone_stops_the_start_in_one_line():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "xinzhan: configuration error: XZ_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got 'Beijing'"]
+
+
+def test_retention_log_level_and_scheduler_settings_come_from_the_environment():
+    config = load_config({**GOOD, "XZ_RETENTION_CASE_DAYS": "30", "XZ_RETENTION_BOT_DAYS": "7",
+                          "XZ_RETENTION_MODE": "anonymise", "XZ_LOG_LEVEL": "warning"})
+    assert (config.retention.case_days, config.retention.bot_days, config.retention.mode) == (30, 7, "anonymise")
+    assert config.log_level == "WARNING"
+    scheduler = load_config({**GOOD, "XZ_QUIET_HOURS": "22:00-07:30", "XZ_SCHEDULER": "off"}).scheduler
+    assert (scheduler.quiet_start.hour, scheduler.quiet_end.minute, scheduler.scheduler_enabled) == (22, 30, False)
+    assert (load_config(GOOD).retention.case_days, load_config(GOOD).log_level) == (1095, "INFO")
+
+
+def test_bad_retention_setting_stops_the_start_not_the_nightly_job():
+    env = {"PATH": "/usr/bin:/bin", **GOOD, "XZ_RETENTION_BOT_DAYS": "soon"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "xinzhan: configuration error: XZ_RETENTION_BOT_DAYS must be a whole number, got 'soon'"]

@@ -1,11 +1,15 @@
 """The schema: migrations produce exactly the models' schema; health and metrics endpoints."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db import load_models
+from bot.models import Resident
 
 
 async def test_migrations_match_the_models(clean_database):
@@ -14,6 +18,20 @@ async def test_migrations_match_the_models(clean_database):
         diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), load_models()))
     await engine.dispose()
     assert diff == []
+
+
+async def test_times_come_back_aware_utc_on_both_backends(services):
+    """One column type (bot.db.UTCDateTime) for every time: SQLite keeps no zone, yet a time read back
+    is the same moment, aware and in UTC, as PostgreSQL gives it; a naive time written is taken as UTC."""
+    shanghai = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    async with services.db.begin() as session:
+        session.add_all([Resident(openid="o-time-aware", created_at=shanghai),
+                         Resident(openid="o-time-naive", created_at=datetime(2026, 3, 1, 1, 30))])
+    async with services.db() as session:
+        rows = dict((await session.execute(select(Resident.openid, Resident.created_at).where(
+            Resident.openid.in_(["o-time-aware", "o-time-naive"])))).all())
+    assert rows["o-time-aware"] == rows["o-time-naive"] == shanghai
+    assert all(moment.utcoffset() == timedelta(0) for moment in rows.values())
 
 
 async def test_healthz_reports_database_and_redis(client):

@@ -16,7 +16,7 @@ from bot.models import Conversation, Message, Resident
 from bot.transcript import Transcript
 from bot.turn import run_turn
 from bot.values import Inbound, Reply
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 
 
 @pytest.fixture

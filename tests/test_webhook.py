@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
@@ -18,12 +19,10 @@ from tests.platform import Platform, message_xml
 ECHO_ORDER = 1  # before any real stage, so these tests see only the transport
 
 
-def echo_stage(calls: list | None = None, delay: float = 0.0, fail: bool = False):
+def echo_stage(calls: list | None = None, fail: bool = False):
     async def stage(turn):
         if calls is not None:
             calls.append(turn.inbound)
-        if delay:
-            await asyncio.sleep(delay)
         if fail:
             raise RuntimeError("flow broke")
         return [Reply(text=f"echo:{turn.inbound.kind}:{turn.inbound.event or turn.inbound.text}")]
@@ -153,9 +152,22 @@ async def test_retry_of_same_msgid_runs_one_turn(client, platform, services):
     assert len([m for m in await messages(services) if m.direction == "in"]) == 1
 
 
-async def test_retry_arriving_while_first_still_runs_gets_the_first_answer(client, platform, services):
+async def test_retry_arriving_while_first_still_runs_gets_the_first_answer(client, platform, services, monkeypatch):
     calls: list = []
-    services.pipeline.add(ECHO_ORDER, "echo", echo_stage(calls, delay=0.3))
+    retry_waits = asyncio.Event()
+    wait_answer = services.dedup.wait_answer
+
+    async def wait_answer_noted(message_key, timeout):
+        retry_waits.set()
+        return await wait_answer(message_key, timeout)
+
+    async def echo_once_the_retry_waits(turn):
+        calls.append(turn.inbound)
+        await retry_waits.wait()  # the first turn is still running when the retry comes
+        return [Reply(text=f"echo:text:{turn.inbound.text}")]
+
+    monkeypatch.setattr(services.dedup, "wait_answer", wait_answer_noted)
+    services.pipeline.add(ECHO_ORDER, "echo", echo_once_the_retry_waits)
     xml = message_xml("o-overlap", "text", {"Content": "慢"}, msg_id=434343)
     first, second = await asyncio.gather(platform.send_xml(xml), platform.send_xml(xml))
     assert len(calls) == 1
@@ -193,18 +205,29 @@ async def test_slow_turn_answers_success_then_sends_through_customer_service(
     assert [(m.delivery, m.content) for m in outbound] == [("cs", "echo:text:等一下")]
 
 
-async def test_one_residents_messages_are_handled_in_order(client, platform, services):
+async def test_one_residents_messages_are_handled_in_order(client, platform, services, monkeypatch):
     seen: list[str] = []
+    first_inside, second_waits = asyncio.Event(), asyncio.Event()
+    hold = services.locks.hold
+
+    @asynccontextmanager
+    async def hold_noting_the_second(openid):
+        if first_inside.is_set():  # the second message's turn asks for the lock the first one holds
+            second_waits.set()
+        async with hold(openid):
+            yield
 
     async def slow_first(turn):
         if turn.inbound.text == "第一":
-            await asyncio.sleep(0.2)
+            first_inside.set()
+            await second_waits.wait()  # finish only once the second message is waiting behind this one
         seen.append(turn.inbound.text)
         return []
 
+    monkeypatch.setattr(services.locks, "hold", hold_noting_the_second)
     services.pipeline.add(ECHO_ORDER, "order", slow_first)
     first = asyncio.create_task(platform.text("o-order", "第一"))
-    await asyncio.sleep(0.05)
+    await first_inside.wait()
     await asyncio.gather(first, platform.text("o-order", "第二"))
     assert seen == ["第一", "第二"]
 

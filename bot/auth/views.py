@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import os
 import secrets
 from urllib.parse import urlsplit
 
@@ -119,7 +118,7 @@ def setup_app(app: web.Application) -> None:
 
 async def seed_demo(app: web.Application) -> None:
     """One account per role, named after the role; the password is XZ_DEMO_PASSWORD or printed once."""
-    password = app[CONFIG].demo_password or os.environ.get("XZ_DEMO_PASSWORD", "") or secrets.token_urlsafe(9)
+    password = app[CONFIG].demo_password or secrets.token_urlsafe(9)
     for role in ROLES:
         await add_user(app[SERVICES].db, role, password, [role], display_name=DEMO_NAMES[role], replace=True)
     print(f"  staff logins:   {', '.join(ROLES)} (password: {password})", flush=True)

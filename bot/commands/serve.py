@@ -29,7 +29,7 @@ def serve_one(config: Config, serving=None) -> None:
     """One worker. `serving` (an Event) is set once the port is bound: run_app calls its `print`
     hook exactly then, with the startup banner we do not print. A bad content or model file stops
     it with one line naming the file, not a traceback."""
-    setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
+    setup_logging(config.log_level)
     return_freed_memory()
     try:
         web.run_app(create_app(config), host=config.host, port=config.port, reuse_port=config.workers > 1,
@@ -47,7 +47,7 @@ def serve(config: Config) -> int:
     if config.workers == 1:
         serve_one(config)
         return 0
-    setup_logging(os.environ.get("XZ_LOG_LEVEL", "INFO"))
+    setup_logging(config.log_level)
     return supervise(config)
 
 

@@ -13,7 +13,7 @@ from bot.stores.state import FlowState
 from bot.transcript import ResidentRef
 from bot.values import Reply
 from flows.safety.check import SLOT
-from flows.safety.record import record_detection, update_detection
+from handoff.detections import record_detection, update_detection
 from flows.safety.respond import classify, local_hotline, say, urgent_path
 from flows.safety.screener import screener
 from knowledge.crisis import Risk, RiskLevel

@@ -18,11 +18,9 @@ from bot.transcript import ResidentRef
 from bot.values import Reply
 from flows.safety.check import ACTIVE, DONE, OFFERED, SafetyCheck
 from flows.safety.memory import RiskMemory
-from flows.safety.record import raise_conversation_risk, record_detection, update_detection
+from handoff.detections import raise_conversation_risk, record_detection, update_detection
 from flows.safety.screener import Screener, normalise, screener
-from handoff import content
-from handoff.cases import open_case
-from handoff.requests import HandoffTicket, request_handoff, resident_area
+from handoff.requests import HandoffTicket, open_case, request_handoff, resident_hotline
 from knowledge.crisis import Risk
 from knowledge.texts import detect_language
 
@@ -50,7 +48,7 @@ def say(services: Services, key: str, lang: str, **values: object) -> Reply:
 
 
 async def local_hotline(services: Services, ref: ResidentRef) -> str:
-    return content.local_hotline(await resident_area(services, ref.id))
+    return await resident_hotline(services, ref.id)
 
 
 async def hand_off(services: Services, ref: ResidentRef, lang: str, *, level: int, reason: str,

@@ -11,8 +11,7 @@ from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.values import Reply
 from flows.safety.respond import enter_safety_check
-from handoff.cases import resident_ref
-from handoff.requests import request_handoff
+from handoff.requests import request_handoff, resident_ref
 from knowledge.scales import Scale
 
 LEVEL = 2

@@ -21,10 +21,10 @@ from flows.safety.ask import begin_ask, continue_ask
 from flows.safety.check import SLOT, load_check
 from flows.safety.memory import RiskMemory
 from flows.safety.recent import RecentMessages
-from flows.safety.record import raise_conversation_risk, record_detection
+from handoff.detections import raise_conversation_risk, record_detection
 from flows.safety.respond import begin_check, continue_check, language_for, urgent_path
 from flows.safety.screener import Screener
-from handoff.cases import turn_open_case
+from handoff.requests import turn_open_case
 from knowledge.crisis import Detector, Risk
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ def detector() -> Detector:
     return Detector.load()
 
 
-async def safety_stage(app: web.Application) -> AsyncIterator[None]:
+async def safety_services(app: web.Application) -> AsyncIterator[None]:
     """Loading the lexicon takes most of a second: once per worker, off the event loop, before any turn."""
     if DETECTOR not in app:
         app[DETECTOR] = await asyncio.to_thread(detector)
@@ -42,4 +42,4 @@ async def safety_stage(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_app(app: web.Application) -> None:
-    app.cleanup_ctx.append(safety_stage)
+    app.cleanup_ctx.append(safety_services)

@@ -18,10 +18,8 @@ from bot.transcript import ResidentRef
 from bot.turn import DATABASE_ERRORS
 from bot.values import Inbound, Reply
 from flows.safety.respond import CRISIS_REASON
-from handoff.cases import open_case
-from handoff.content import local_hotline
-from handoff.requests import PRIORITY_LEVEL, request_handoff, resident_area
-from knowledge.crisis import Detector, Risk
+from handoff.requests import open_case, request_handoff, resident_hotline
+from knowledge.crisis import Detector, Risk, RiskLevel
 from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
@@ -35,7 +33,7 @@ EMERGENCY_TEXT = "safety.urgent_off_duty"
 def crisis_answer(detector: Detector) -> CrisisAnswer:
     async def answer(services: Services, inbound: Inbound, ref: ResidentRef | None) -> Reply | None:
         risk = _reading(detector, inbound)
-        if risk is None or int(risk.level) < PRIORITY_LEVEL:
+        if risk is None or int(risk.level) < RiskLevel.ACTIVE:
             return None
         if ref is None:
             log.error("crisis case not opened: the database is unavailable too", extra={"level": int(risk.level)})
@@ -75,10 +73,9 @@ async def _open_priority_case(services: Services, ref: ResidentRef, risk: Risk) 
 
 async def _hotline(services: Services, ref: ResidentRef | None) -> str:
     """The resident's county line when the database knows their area, else the city's."""
-    area = ""
     if ref is not None:
         try:
-            area = await resident_area(services, ref.id)
+            return await resident_hotline(services, ref.id)
         except DATABASE_ERRORS:
             pass
-    return local_hotline(area)
+    return await resident_hotline(services, None)

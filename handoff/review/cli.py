@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import load_config
+from bot.config import RetentionPolicy, load_config
 from bot.db import make_engine, make_sessionmaker, utcnow
-from handoff.review.retention import RetentionConfigError, RetentionPolicy, apply_retention
+from handoff.review.retention import apply_retention
 
 
 @dataclass
@@ -32,13 +31,8 @@ async def _run(database_url: str, policy: RetentionPolicy) -> dict:
 
 
 def run(args) -> int:
-    try:
-        policy = RetentionPolicy.from_env()
-    except RetentionConfigError as exc:
-        print(f"xinzhan: configuration error: {exc}", file=sys.stderr)
-        return 2
     config = load_config()
-    print(json.dumps(asyncio.run(_run(config.database_url, policy))))
+    print(json.dumps(asyncio.run(_run(config.database_url, config.retention))))
     return 0
 
 

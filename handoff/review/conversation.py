@@ -11,7 +11,7 @@ from bot.localtime import aware
 from bot.models import Conversation, Message, Resident, StaffUser
 from flows.consent import Consent, history as consent_history, summarise
 from flows.models import ConsentEvent
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
 from handoff.review.access import case_visible, message_scope
 from handoff.review.export import Row

@@ -17,8 +17,7 @@ from sqlalchemy import or_, select
 from bot.config import load_config
 from bot.db import make_engine, make_sessionmaker, utcnow
 from bot.models import Message
-from flows.safety.models import CrisisDetection
-from flows.safety.record import MISSED
+from handoff.detections import MISSED, CrisisDetection
 from handoff.review import audit
 from handoff.review.redact import redact
 from knowledge.texts import detect_language

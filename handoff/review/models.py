@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 from bot.models import BigId, Message
 from handoff.models import Case
 
@@ -50,7 +50,7 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class QualityReview(Base):
@@ -66,7 +66,7 @@ class QualityReview(Base):
     scores: Mapped[dict] = mapped_column(JSON, default=dict)  # checklist key -> "yes" / "no" / "n/a"
     score: Mapped[int] = mapped_column(Integer, default=0)  # percent of applicable items met
     comments: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RetentionHold(Base):
@@ -79,9 +79,9 @@ class RetentionHold(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("handoff_cases.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(255), default="")
     held_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     released_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DataRequest(Base):
@@ -100,6 +100,6 @@ class DataRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / approved / rejected
     channel: Mapped[str] = mapped_column(String(16), default="chat")  # chat / staff
     note: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))

@@ -2,7 +2,7 @@
 
     report = await apply_retention(services, now)
 
-Periods come from the environment (read here, at each run):
+Periods come from the configuration (`bot.config`, checked at start):
 - XZ_RETENTION_CASE_DAYS  conversations that had a handoff case (default 1095, three years)
 - XZ_RETENTION_BOT_DAYS   bot-only conversations (default 365)
 - XZ_RETENTION_MODE       `delete` (messages and conversation go) or `anonymise` (message rows stay
@@ -15,55 +15,21 @@ check-in not yet sent.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, select, update
 
+from bot.config import RetentionPolicy
 from bot.models import Conversation, Message
 from bot.services import Services
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case, FollowUp, Note
 from handoff.review import audit
 from handoff.review.models import RetentionHold
 
 log = logging.getLogger(__name__)
 BATCH = 500
-MODES = ("delete", "anonymise")
-
-
-class RetentionConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    case_days: int = 1095
-    bot_days: int = 365
-    mode: str = "delete"
-
-    @classmethod
-    def from_env(cls, env: dict | None = None) -> "RetentionPolicy":
-        env = os.environ if env is None else env
-        return cls(_days(env, "XZ_RETENTION_CASE_DAYS", 1095), _days(env, "XZ_RETENTION_BOT_DAYS", 365),
-                   _mode(env))
-
-
-def _days(env, name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise RetentionConfigError(f"{name} must be a whole number of days (1 or more), got {raw!r}")
-    return int(raw)
-
-
-def _mode(env) -> str:
-    mode = env.get("XZ_RETENTION_MODE", "").strip() or "delete"
-    if mode not in MODES:
-        raise RetentionConfigError(f"XZ_RETENTION_MODE must be delete or anonymise, got {mode!r}")
-    return mode
 
 
 @dataclass
@@ -100,7 +66,7 @@ def _expired(policy: RetentionPolicy, now: datetime):
 
 async def apply_retention(services: Services, now: datetime, policy: RetentionPolicy | None = None) -> RetentionReport:
     """Delete or anonymise every expired conversation not held; return what was done."""
-    policy = policy or RetentionPolicy.from_env()
+    policy = policy or services.config.retention
     report = RetentionReport()
     async with services.db() as session:
         report.conversations_held = await session.scalar(

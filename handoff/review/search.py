@@ -13,7 +13,7 @@ Results are messages, newest first, paged by keyset on (created_at, id): no OFFS
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import ARRAY, Select, Text, and_, cast, exists, func, literal, not_, select, tuple_, union_all
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import localtime
 from bot.auth import Staff
 from bot.models import Message, Resident, ResidentTag, StaffUser
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case
 from handoff.review.access import CLOSED, OPEN, message_scope
 from handoff.review.redact import redact
@@ -105,8 +105,7 @@ def parse_filters(query: dict) -> Filters:
 
 
 def encode_cursor(hit: Hit) -> str:
-    at = hit.created_at if hit.created_at.tzinfo else hit.created_at.replace(tzinfo=timezone.utc)
-    return f"{int(at.timestamp() * 1_000_000)}_{hit.id}"
+    return f"{int(hit.created_at.timestamp() * 1_000_000)}_{hit.id}"
 
 
 def decode_cursor(value: str) -> tuple[datetime, int] | None:
@@ -202,7 +201,3 @@ async def search(session: AsyncSession, user: Staff, f: Filters) -> Page:
     hits = [Hit(m.id, m.conversation_id, m.resident_id, openid, m.direction, m.sender, m.kind, m.content,
                 m.created_at, author or "", name or "") for m, openid, name, author in rows]
     return Page(hits, encode_cursor(hits[-1]) if len(hits) == f.limit else "")
-
-
-def first_page(f: Filters, limit: int) -> Filters:
-    return replace(f, cursor=None, limit=limit)

@@ -17,7 +17,7 @@ from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Conversation, Message
-from flows.safety import MISSED_LEVELS, NotAResidentMessage, mark_missed
+from handoff.detections import MISSED_LEVELS, NotAResidentMessage, mark_missed
 from handoff.review import audit, conversation, export, search
 from handoff.review.access import CONTENT_ROLES, EXPORT_ROLES, may_read, message_scope
 from handoff.review.quality import checklist

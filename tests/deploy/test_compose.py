@@ -23,8 +23,6 @@ from bot.cli import build_parser
 from bot.commands.serve import worker_pids
 from bot.config import load_config
 from bot.migrate import alembic_config
-from handoff.review.retention import RetentionPolicy
-from scheduler.settings import load_settings
 from tests.conftest import needs_real_db, needs_real_redis
 from tests.deploy import dockerfile
 from tests.deploy.compose import (ROOT, MissingVariable, image_services, interpolate, load_compose, raw_compose,
@@ -33,8 +31,8 @@ from tests.deploy.stack import ENV_FILE, Stack
 from tests.faults.conftest import wait_port
 from tests.faults.test_redis_restart import wait_until
 
-# Where the services read the settings a container gets (the serve command: XZ_LOG_LEVEL).
-SETTINGS_READERS = ("bot/config.py", "scheduler/settings.py", "handoff/review/retention.py", "bot/commands/serve.py")
+# Where the services read the settings a container gets.
+SETTINGS_READERS = ("bot/config.py",)
 # Settings in the README's table that compose deliberately does not pass, and why.
 NOT_FOR_COMPOSE = {
     "XZ_WECHAT_API_BASE": "tests and the demo point it at the mock; production uses the real API",
@@ -111,8 +109,8 @@ def test_the_services_reach_postgres_and_redis_as_those_services_are_set_up():
 def test_each_image_service_gets_a_command_the_cli_has_and_settings_it_accepts(tmp_path, name):
     service = Stack(LOCAL_DB, LOCAL_REDIS, tmp_path).service(name)
     service.command_line()  # argv[0] is the console script and the CLI parses the rest
-    config, settings = load_config(service.env), load_settings(service.env)
-    RetentionPolicy.from_env(service.env)
+    config = load_config(service.env)
+    settings = config.scheduler
     assert (config.encrypted, config.cookie_secure, config.public_url) == (True, True, ENV_FILE["XZ_PUBLIC_URL"])
     assert len(config.secret_key) >= 32 and config.redis_url
     if name == "app":

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import Counter
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from bot.mock_wechat.state import Fault

@@ -3,8 +3,6 @@ retry writes the message and is answered, and a drainer runs the turn within sec
 backends; the SIGKILL tests do it with real processes)."""
 from __future__ import annotations
 
-import asyncio
-
 from bot.spool_drain import drain_once
 from bot.stores import dedup
 from bot.wechat.parse import dedup_key, to_inbound
@@ -15,11 +13,13 @@ from tests.faults.test_redis_restart import CRISIS
 
 
 async def orphan(services, monkeypatch, xml: str) -> str:
-    """Claim the message as a worker that then died, before writing it; returns its key."""
-    monkeypatch.setattr(dedup, "IN_FLIGHT_LEASE", 0.05)
+    """Claim the message as a worker that then died, before writing it; returns its key.
+
+    The claim's lease is zero long: it has lapsed by Redis' own clock as soon as it is taken, as the
+    lease of a worker that died a while ago has, with no waiting for time to pass."""
+    monkeypatch.setattr(dedup, "IN_FLIGHT_LEASE", 0)
     inbound = to_inbound(xml)
     assert (await services.dedup.claim(dedup_key(inbound), inbound)).first
-    await asyncio.sleep(0.1)  # its lease lapses
     return dedup_key(inbound)
 
 

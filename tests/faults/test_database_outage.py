@@ -9,6 +9,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from bot import spool_drain
 from bot.models import Message
 from handoff.models import Case
 from handoff.queue import CaseQueue
@@ -18,7 +19,18 @@ from tests.faults.retrying import duplicate_pushes, text_xml
 from tests.faults.test_redis_restart import CRISIS, wait_until
 
 
-async def test_crisis_during_a_database_outage_is_answered_then_written_and_queued(platform, services, mock_wechat):
+async def test_crisis_during_a_database_outage_is_answered_then_written_and_queued(platform, services, mock_wechat,
+                                                                                   monkeypatch):
+    rounds = asyncio.Event()  # set by each round of the service's own drainer loop
+    drain_once = spool_drain.drain_once
+
+    async def drain_once_noted(services):
+        try:
+            return await drain_once(services)
+        finally:
+            rounds.set()
+
+    monkeypatch.setattr(spool_drain, "drain_once", drain_once_noted)
     async with database_down(services):
         crisis = text_xml("o-down", CRISIS, 88001)
         answer = await platform.send_xml(crisis)
@@ -26,7 +38,8 @@ async def test_crisis_during_a_database_outage_is_answered_then_written_and_queu
         retry = await platform.send_xml(crisis)  # the platform's retry: the stored answer, not a second spool
         assert retry.text == answer.text
         await platform.send_xml(text_xml("o-down", "还在吗", 88002))
-        await asyncio.sleep(2.5)  # the drainer's loop runs against the dead database at least once
+        rounds.clear()
+        await asyncio.wait_for(rounds.wait(), timeout=10)  # the drainer's loop ran against the dead database
         assert await services.spool.size() == 2
 
     assert await wait_until(lambda: _drained(services)), "the spool was not drained once the database was back"

@@ -53,10 +53,9 @@ async def test_redis_restart_mid_stream_loses_no_message_and_requeues_the_crisis
     assert case is not None and await CaseQueue(services.redis).waiting() == [case.id]
 
     await own_redis.stop()
-    during = [asyncio.create_task(send(*item)) for item in stream[8:11]]  # the platform keeps retrying these
-    await asyncio.sleep(1.5)
+    during = [send(*item) for item in stream[8:11]]  # the platform retries these until answered
+    await asyncio.wait_for(asyncio.gather(*during), timeout=60)  # answered while Redis is down
     await own_redis.start()
-    await asyncio.gather(*during)
     for item in stream[11:]:
         await send(*item)
     await settle(services)

@@ -1,23 +1,12 @@
 """Fixtures for the conversation flows: a resident who talks to the service through the real webhook."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.auth import COOKIE, SESSIONS
 from bot.auth.users import add_user
+from tests.conftest import settle
 from tests.consent import CONSENT_TURNS
-
-TURN_WORK = ("turn:", "promoted:")  # the background work a message starts; other packages run long-lived tasks
-
-
-async def settle(services, timeout: float = 5.0) -> None:
-    """Wait for the work of the messages sent so far (later replies, waiting-list notices)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline and any(t.get_name().startswith(TURN_WORK) for t in services.tasks._tasks):
-        await asyncio.sleep(0.01)
 
 
 class Resident:

@@ -1,9 +1,10 @@
 """The way around: welcome, menu keys and words, global words, languages, fallback, resume and expiry."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.models import Resident
@@ -143,27 +144,12 @@ async def test_a_chosen_language_is_not_overridden_by_detection(resident, say):
     assert reply.startswith(first_line(say("intents.contact", centre="", phone="", hours="", address="")))
 
 
-class _Clock:
-    """Moves the state store's clock forward, as if the resident came back later."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.offset = timedelta()
-        clock = self
-
-        class Later(datetime):
-            @classmethod
-            def now(cls, tz=None):
-                return datetime.now(tz) + clock.offset
-
-        monkeypatch.setattr("bot.stores.state.datetime", Later)
-
-    def forward(self, **delta) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    return _Clock(monkeypatch)
+def clock():
+    """The whole service's clock (datetime, time), moved with `clock.shift(...)` as if the resident came
+    back later; the event loop's monotonic clock, and so every timeout, runs on untouched."""
+    with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
+        yield traveller
 
 
 async def start_phq9(person) -> None:
@@ -173,7 +159,7 @@ async def start_phq9(person) -> None:
 
 async def test_coming_back_within_a_day_offers_to_resume(resident, clock, say, knowledge):
     await start_phq9(resident)
-    clock.forward(hours=3)
+    clock.shift(timedelta(hours=3))
     name = knowledge.scales.get("PHQ-9").name.zh_hans
     assert await resident.say("1") == say("resume_prompt", scale=name, answered=2, total=9)
     reply = await resident.say("1")  # continue
@@ -182,10 +168,10 @@ async def test_coming_back_within_a_day_offers_to_resume(resident, clock, say, k
 
 async def test_resume_can_restart_or_stop(resident, clock, services, say):
     await start_phq9(resident)
-    clock.forward(hours=2)
+    clock.shift(timedelta(hours=2))
     await resident.say("0")
     assert "第 1/9 题" in await resident.say("2")
-    clock.forward(hours=2)
+    clock.shift(timedelta(hours=2))
     await resident.say("0")
     assert await resident.say("3") == say("assessment.stopped", menu=say("menu"))
     assert await services.states.get(resident.openid) is None
@@ -193,13 +179,13 @@ async def test_resume_can_restart_or_stop(resident, clock, services, say):
 
 async def test_a_short_pause_just_continues(resident, clock):
     await start_phq9(resident)
-    clock.forward(minutes=5)
+    clock.shift(timedelta(minutes=5))
     assert (await resident.say("0")).startswith("第 4/9 题")
 
 
 async def test_after_a_day_the_flow_expires(resident, clock, services, say):
     await start_phq9(resident)
-    clock.forward(hours=25)
+    clock.shift(timedelta(hours=25))
     assert await resident.say("1") == say("flow_expired", menu=say("menu"))
     assert await services.states.get(resident.openid) is None
     assert (await resident.say("1")).startswith(first_line(say("assessment.choose", scales="")))

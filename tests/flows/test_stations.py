@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.models import Resident
@@ -17,11 +18,16 @@ SUNDAY_11PM = datetime(2025, 6, 8, 23, 0, tzinfo=LOCAL_TZ)
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """Fix the clock the station flow reads, so "open now" is known."""
+def at():
+    """Set the service's clock (datetime, time; time-machine), so "open now" is known; it ticks on from there."""
+    travels = []
+
     def set_time(moment: datetime) -> None:
-        monkeypatch.setattr("flows.stations.utcnow", lambda: moment.astimezone(timezone.utc))
-    return set_time
+        travels.append(time_machine.travel(moment, tick=True))
+        travels[-1].start()
+    yield set_time
+    for travel in reversed(travels):
+        travel.stop()
 
 
 @pytest.mark.parametrize("latitude,longitude,county", [

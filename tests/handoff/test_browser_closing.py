@@ -11,7 +11,7 @@ from bot.appkeys import SERVICES
 from handoff.models import Case
 from scheduler.jobs import follow_ups
 from scheduler.outreach import Outreach
-from scheduler.settings import SchedulerSettings
+from bot.config import SchedulerSettings
 from tests.handoff.test_browser import TIMEOUT, browser, logged_in, server  # noqa: F401 (fixtures)
 
 

@@ -14,7 +14,7 @@ from bot.mock_wechat.state import Fault
 from handoff.models import Case, FollowUp
 from scheduler.jobs import follow_ups, scheduled
 from scheduler.outreach import Outreach
-from scheduler.settings import SchedulerSettings
+from bot.config import SchedulerSettings
 from tests.handoff.conftest import sent_texts
 
 

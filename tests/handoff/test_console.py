@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.appkeys import SERVICES
 from bot.models import Message
 from bot.pipeline import ORDER_SAFETY
-from flows.safety import detections_for
+from handoff.detections import detections_for
 from handoff.models import Callback, Case
 from knowledge.crisis.levels import Risk, RiskLevel
 from tests.conftest import settle

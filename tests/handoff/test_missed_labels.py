@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import Message, Resident
-from flows.safety.models import CrisisDetection
-from flows.safety.record import MISSED, mark_false_alarm
+from handoff.detections import MISSED, CrisisDetection, mark_false_alarm
 from handoff.review.labels import export
 from handoff.review.models import AuditEntry
 

@@ -16,7 +16,7 @@ from bot.models import Conversation, Message, Resident
 from bot.spool_drain import drain_once
 from bot.values import Inbound
 from flows.models import Assessment
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case
 from tests.conftest import settle
 from tests.consent import consent_in_chat

@@ -14,7 +14,7 @@ from bot.auth import COOKIE, SESSIONS
 from bot.auth.users import credential_of
 from bot.db import utcnow
 from bot.models import Message, Resident, StaffUser
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
 from handoff.review.models import AuditEntry
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import Message
-from flows.safety.models import CrisisDetection
-from flows.safety.record import MISSED
+from handoff.detections import MISSED, CrisisDetection
 from tests.review.conftest import audit_rows
 
 

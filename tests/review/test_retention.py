@@ -6,14 +6,14 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.db import utcnow
 from bot.models import Conversation, Message
 from handoff.models import Case, FollowUp, Note
 from handoff.review.models import RetentionHold
-from handoff.review.retention import RetentionConfigError, RetentionPolicy, apply_retention
+from bot.config import RetentionPolicy
+from handoff.review.retention import apply_retention
 from tests.review.conftest import audit_rows
 
 POLICY = RetentionPolicy(case_days=1095, bot_days=365)
@@ -88,13 +88,6 @@ async def test_a_run_is_audited_with_its_counts(services, world):
     entry = (await audit_rows(services))[-1]
     assert (entry.action, entry.target_type, entry.staff_name) == ("delete", "retention", "system")
     assert "conversations_deleted=1" in entry.summary
-
-
-def test_periods_come_from_the_environment():
-    policy = RetentionPolicy.from_env({"XZ_RETENTION_CASE_DAYS": "30", "XZ_RETENTION_BOT_DAYS": "7"})
-    assert (policy.case_days, policy.bot_days, policy.mode) == (30, 7, "delete")
-    with pytest.raises(RetentionConfigError, match="XZ_RETENTION_BOT_DAYS"):
-        RetentionPolicy.from_env({"XZ_RETENTION_BOT_DAYS": "soon"})
 
 
 def test_retention_run_command_prints_counts(clean_database):

@@ -16,8 +16,7 @@ import pytest
 
 from bot.db import utcnow
 from bot.labels import LABELS, Labels
-from flows.safety.models import ACTIONS, CrisisDetection
-from flows.safety.record import MISSED
+from handoff.detections import ACTIONS, MISSED, CrisisDetection
 from handoff.models import EVENT_KINDS, OUTCOMES, STATUSES, Case, CaseEvent
 from flows.models import Assessment
 from handoff.review.models import ACTIONS as AUDIT_ACTIONS, DataRequest

@@ -12,14 +12,7 @@ from bot.models import Resident
 from handoff.events import CHANNEL
 from handoff.models import Case
 from handoff.roster import set_weekly
-
-
-async def settle(services, timeout: float = 5.0) -> None:
-    """Wait for the turns' own work (later replies); other packages keep long-lived tasks running."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline and any(t.get_name().startswith("turn:") for t in services.tasks._tasks):
-        await asyncio.sleep(0.01)
+from tests.conftest import settle
 
 
 @pytest.fixture

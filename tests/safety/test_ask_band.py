@@ -7,7 +7,7 @@ import functools
 import pytest
 from sqlalchemy import select
 
-from flows.safety.models import CrisisDetection
+from handoff.detections import CrisisDetection
 from flows.safety.web import detector
 from tests.safety.conftest import cases_of, wait_for
 

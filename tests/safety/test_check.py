@@ -1,7 +1,8 @@
 """Level 2 through the real webhook: care, the C-SSRS questions one per message, and where the answers lead."""
 from __future__ import annotations
 
-from flows.safety import detections_for, enter_safety_check, mark_false_alarm
+from flows.safety import enter_safety_check
+from handoff.detections import detections_for, mark_false_alarm
 from handoff.cases import resident_ref
 from tests.consent import consent_in_chat
 from tests.safety.conftest import cases_of, resident_id

@@ -1,7 +1,7 @@
 """A scale's safety item above zero in the chat: one case, and the C-SSRS check while the resident waits."""
 from __future__ import annotations
 
-from flows.safety import detections_for
+from handoff.detections import detections_for
 from handoff.cases import claim
 from handoff.queue import CaseQueue
 from tests.consent import consent_in_chat

@@ -1,7 +1,7 @@
 """Level 3 and 4 through the real webhook: the emergency reply, the priority handoff, the supervisor alert."""
 from __future__ import annotations
 
-from flows.safety import detections_for
+from handoff.detections import detections_for
 from handoff.queue import CaseQueue
 from tests.platform import message_xml
 from tests.safety.conftest import cases_of, resident_id

@@ -8,11 +8,11 @@ from sqlalchemy import insert
 
 from bot.app import create_app
 from bot.appkeys import SERVICES
+from bot.config import SchedulerSettings
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
 from scheduler.models import Audience, Campaign
 from scheduler.outreach import OUTREACH
-from scheduler.settings import SchedulerSettings
 from scheduler.web import SETTINGS
 
 # Quiet hours off (start == end), no engine of its own, small batches so runs have several.

@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.db import utcnow
-from bot.models import Resident
 from scheduler import jobs
 from scheduler.engine import Engine, campaign_trigger, sync_url
 from scheduler.models import CampaignRun
@@ -109,10 +108,22 @@ async def test_two_schedulers_elect_one_leader_and_a_job_fires_once(services, ap
     campaign = await make_campaign(services, schedule={"kind": "once", "at": at.isoformat(timespec="seconds")})
     settings = TEST_SETTINGS.with_(lease_seconds=0.6)
     engines = [Engine(Outreach(services, settings), app_config.database_url) for _ in range(2)]
+    rounds = [0, 0]  # each engine's rounds: the leader syncs its jobs, the other tries for the lease
+
+    def counted(i: int, step):
+        async def step_counted(*args):
+            rounds[i] += 1
+            return await step(*args)
+        return step_counted
+
+    for i, engine in enumerate(engines):
+        engine._sync_safely = counted(i, engine._sync_safely)
+        engine._lease.acquire = counted(i, engine._lease.acquire)
     tasks = [services.tasks.start(e.run(), name=f"test-engine-{i}") for i, e in enumerate(engines)]
     try:
         await wait_until(lambda: runs_done(services, campaign))
-        await asyncio.sleep(0.5)  # give a second (wrong) firing every chance to show up
+        seen = list(rounds)  # two more rounds of each engine give a second (wrong) firing every chance to show up
+        await wait_until(lambda: asyncio.sleep(0, all(now >= then + 2 for now, then in zip(rounds, seen))))
         assert sum(e.leading for e in engines) == 1
         async with services.db() as session:
             assert await session.scalar(select(func.count()).select_from(CampaignRun)) == 1

@@ -1,20 +1,55 @@
-"""The detections record: written by the safety path, read by the console and the resident's record.
+"""The crisis detections record: written by the safety path, read by the console, review and the record.
 
-The message itself stays in the transcript; a detection points at the inbound row (the newest one
-in the conversation when it is written, which is this turn's: the resident's lock is held).
+It lives here, below both of its users: flows' safety path writes it, handoff's console and review
+read and mark it, and neither has to import the other for it. The message itself stays in the
+transcript; a detection points at the inbound row (the newest one in the conversation when it is
+written, which is this turn's: the resident's lock is held) and keeps the evidence, so a counsellor
+sees why it was flagged and a false-alarm marking can tune the lexicon later. The table keeps its
+Alembic branch (`flows/safety/migrations`, label `safety`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, bindparam, func, or_, select,
+                        update)
+from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import utcnow
-from bot.models import Conversation, Message
+from bot.db import Base, UTCDateTime, utcnow
+from bot.models import BigId, Conversation, Message
 from bot.services import Services
 from bot.transcript import ResidentRef
-from flows.safety.models import ACTIONS, CrisisDetection
+
+# What the service did: nothing beyond noting it (level 1), asked whether they think of ending their
+# life (the uncertain band), asked the safety-check questions,
+# started a priority handoff (level 3), handed off and alerted the supervisor (level 4), or left
+# it to the counsellor of an already open case (whose level the reading raised if higher).
+ACTIONS = ("none", "asked", "safety_check", "priority_handoff", "supervisor_alerted", "open_case")
+
+
+class CrisisDetection(Base):
+    __tablename__ = "safety_detections"
+    __table_args__ = (
+        Index("ix_safety_detections_resident_time", "resident_id", "created_at"),
+        Index("ix_safety_detections_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId)
+    message_id: Mapped[int | None] = mapped_column(BigId)  # the inbound transcript row; None for a scale item
+    source: Mapped[str] = mapped_column(String(64), default="message")  # message, or e.g. assessment:PHQ-9:item9
+    level: Mapped[int] = mapped_column(Integer)  # the reading, 0-4 (knowledge.crisis.RiskLevel)
+    screened_level: Mapped[int | None] = mapped_column(Integer)  # where the safety-check answers left it
+    matched: Mapped[list] = mapped_column(JSON, default=list)  # the detector's evidence
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(32), default="none")  # one of ACTIONS
+    case_id: Mapped[int | None] = mapped_column(BigId)  # the handoff case, when there is one
+    false_alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 _conversations = Conversation.__table__

@@ -1,0 +1,176 @@
+"""The packages' import rules, read from the source (issue 17): packages import only the layers below
+them (so handoff does not import flows, and no cycle runs between packages), flows uses handoff only
+through its entry points, and no new cycle appears between files. An import inside a function counts.
+
+The upward imports and file cycles that stand today are listed as known, each with why it stands;
+a new one fails, and so does a known one that is gone (strike it from the list).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "flows", "handoff", "knowledge", "scheduler")
+
+# What flows may take from handoff: the handoff request and what goes with it, and the crisis record.
+HANDOFF_ENTRY_POINTS = {
+    "handoff.requests": {"HandoffTicket", "open_case", "request_handoff", "resident_hotline", "resident_ref"},
+    "handoff.detections": None,  # the crisis record is shared by both: any name
+    "handoff.review.requests": {"file_request"},  # withdrawing consent files a deletion request for review
+}
+
+# The packages from the ground up: each imports only those below it, so no cycle between packages.
+LAYERS = ("knowledge", "bot", "handoff", "flows", "scheduler")
+
+# The imports that run up today, each with why it stands; a new one fails, and so does one that is gone.
+KNOWN_UPWARD = {
+    # the consent history is flows' record, shown in the console's and review's resident record
+    # (issue 17 item 1 moved the crisis record below both; consent is still to move)
+    ("handoff.record", "flows.consent"),
+    ("handoff.record", "flows.models"),
+    ("handoff.review.conversation", "flows.consent"),
+    ("handoff.review.conversation", "flows.models"),
+    # "不要再给我发消息了" tags the resident through the scheduler's tags
+    ("flows.optout", "scheduler.audiences"),
+    ("flows.optout", "scheduler.tags"),
+    # the events seed and the stations' opening hours read the local zone
+    ("knowledge.events_seed", "bot.localtime"),
+    ("knowledge.stations", "bot.localtime"),
+}
+
+KNOWN_FILE_CYCLES = {
+    ("flows.intents", "flows.router"),  # switch_language one way, CLARIFY and Understanding the other
+    ("scheduler.fanout", "scheduler.runs"),  # issue 17 item 4 ends it
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _target(name: str) -> str | None:
+    """The project module an import names: the longest dotted prefix that is one."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in MODULES:
+            return candidate
+    return None
+
+
+def _imports(module: str) -> dict[str, set[str]]:
+    """Each project module the file imports, at any depth, with the names it takes from it."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, names: set[str]) -> None:
+        target = _target(name)
+        if target and target != module:
+            found.setdefault(target, set()).update(names)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(alias.name, set())
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:  # `from handoff import content` names the module handoff.content
+                submodule = f"{node.module}.{alias.name}"
+                add(*((submodule, set()) if submodule in MODULES else (node.module, {alias.name})))
+    return found
+
+
+EDGES = {module: _imports(module) for module in MODULES}
+
+
+def _cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:
+    """The strongly connected components of more than one node (Tarjan's algorithm)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), set()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.add(tuple(sorted(component)))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _package(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_the_import_graph_reads_the_whole_tree():
+    assert {"bot.app", "flows.router", "handoff.detections", "scheduler.fanout"} <= set(MODULES)
+    assert EDGES["flows.safety.ask"]["handoff.detections"] == {"record_detection", "update_detection"}
+
+
+def _upward() -> set[tuple[str, str]]:
+    return {(module, target) for module, edges in EDGES.items() for target in edges
+            if LAYERS.index(_package(module)) < LAYERS.index(_package(target))}
+
+
+def test_every_package_has_its_layer():
+    assert set(LAYERS) == set(PACKAGES)
+
+
+def test_handoff_does_not_import_flows():
+    found = {(module, target) for module, target in _upward()
+             if _package(module) == "handoff" and _package(target) == "flows"}
+    assert found <= KNOWN_UPWARD, "handoff looks up at flows"
+
+
+def test_packages_only_look_down():
+    found = _upward()
+    assert found - KNOWN_UPWARD == set(), "a new import runs up: move the line, not the code around it"
+    assert KNOWN_UPWARD - found == set(), "a known import is gone: strike it from the list"
+
+
+def test_flows_uses_handoff_only_through_its_entry_points():
+    wrong = []
+    for module, edges in EDGES.items():
+        if _package(module) != "flows":
+            continue
+        for target, names in edges.items():
+            if _package(target) != "handoff":
+                continue
+            allowed = HANDOFF_ENTRY_POINTS.get(target, set())
+            if target not in HANDOFF_ENTRY_POINTS or (allowed is not None and not names <= allowed):
+                wrong.append(f"{module} -> {target}: {sorted(names) or 'the module'}")
+    assert wrong == []
+
+
+def test_no_new_cycle_between_files():
+    graph = {module: set(edges) for module, edges in EDGES.items()}
+    assert _cycles(graph) == KNOWN_FILE_CYCLES
