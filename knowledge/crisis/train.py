@@ -9,8 +9,11 @@ is trained on every batch with the thresholds so chosen.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import random
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +30,11 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "crisis" / "corpu
 # a word or two ("好了", "今晚几点"), which the crisis batches alone left the model too few of.
 REQUESTS_DIR = Path(__file__).resolve().parent.parent / "data" / "intents" / "corpus"
 SEED = 20261204
-C = 10.0
+C = 30.0  # on the first twelve authors' tuning batches, out of author: recall 0.835/0.875 at >= 3/>= 2 (0.822/0.870 at C = 10)
 MAX_CHARS = 2000
 # Never held back: the team's own cases (the rules were tuned on them) and the service requests.
 ALWAYS_TRAINED = ("t00", "i")
-HELD_BACK = 3  # author batches drawn to report on
+HELD_BACK = 5  # author batches drawn to report on (a quarter of the nineteen authors)
 # What the thresholds are chosen for, on batches read by models that never saw their authors.
 FALSE_ALARMS = 0.03  # ordinary messages (level 0) read as crisis
 ASKED = 0.08  # ordinary messages asked about
@@ -68,15 +71,21 @@ def held_back(corpus: Corpus, seed: int = SEED) -> list[str]:
 
 def out_of_author(corpus: Corpus, batches: list[str], exclude: set[str], seed: int = SEED) -> dict[int, np.ndarray]:
     """P(>=2, >=3, >=4) of each message of `batches`, read by a model trained without its batch
-    (and without `exclude`), message whole and in sentence windows as the service reads it."""
+    (and without `exclude`), message whole and in sentence windows as the service reads it. The
+    batches are independent fits, run side by side on the machine's cores."""
     readings: dict[int, np.ndarray] = {}
-    for batch in batches:
-        model = CrisisModel(train(corpus, corpus.where(lambda r: r["batch"] not in exclude | {batch}), seed),
-                            Calibration({2: 1.0, 3: 1.0, 4: 1.0}, 1.0))
-        for i in corpus.where(lambda r: r["batch"] == batch):
-            readings[i] = np.max([model.at_least(p) for p in model.pieces(corpus.rows[i]["text"]) if p] or
-                                 [np.zeros(3)], axis=0)
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as pool:
+        for part in pool.map(_read_batch, [(corpus, batch, exclude, seed) for batch in batches]):
+            readings.update(part)
     return readings
+
+
+def _read_batch(job: tuple[Corpus, str, set[str], int]) -> dict[int, np.ndarray]:
+    corpus, batch, exclude, seed = job
+    model = CrisisModel(train(corpus, corpus.where(lambda r: r["batch"] not in exclude | {batch}), seed),
+                        Calibration({2: 1.0, 3: 1.0, 4: 1.0}, 1.0))
+    return {i: np.max([model.at_least(p) for p in model.pieces(corpus.rows[i]["text"]) if p] or [np.zeros(3)], axis=0)
+            for i in corpus.where(lambda r: r["batch"] == batch)}
 
 
 def _quantile_above(values: list[float], share: float) -> float:

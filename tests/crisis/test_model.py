@@ -113,7 +113,8 @@ def test_the_command_line_reports_a_broken_model_in_one_line(monkeypatch, capsys
 
 
 def test_a_very_short_message_is_asked_about_and_a_lone_emoji_is_not(detector):
-    """On the model's word alone: "好了" or "🔪🩸" may be danger, so the bot asks; an unsure "🙂" is not asked about."""
+    """On the model's word alone: "好了" or "🔪🩸" may be danger, so the bot asks; a lone "🙂" is not asked about
+    unless the model reads active danger in it."""
     assert (int(detector.scan("好了").level), detector.scan("好了").ask) == (1, True)
     assert (int(detector.scan("🙂").level), detector.scan("🙂").ask) == (0, False)
     assert (int(detector.scan("🔪🩸").level), detector.scan("🔪🩸").ask) == (1, True)
