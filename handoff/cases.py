@@ -17,6 +17,7 @@ from bot.db import utcnow
 from bot.messenger import Delivery
 from bot.models import Conversation, Resident, StaffUser
 from bot.services import Services
+from bot.stores.state import FlowState
 from bot.transcript import RESIDENT_ID, ResidentRef
 from bot.values import Reply
 from handoff import content, events
@@ -27,6 +28,9 @@ from handoff.queue import CaseQueue
 log = logging.getLogger(__name__)
 
 OPEN = ("waiting", "active")
+# A closed case's resident is asked "safe now / talk again" by this flow (flows/after_close.py) within a day.
+AFTER_CLOSE = "after_close"
+AFTER_CLOSE_SECONDS = 24 * 3600
 DEFAULT_CAP = 3
 FOLLOW_UP_AFTER = timedelta(days=2)
 
@@ -242,15 +246,22 @@ async def close(services: Services, case_id: int, actor_id: int | None, outcome:
     return case, deliveries
 
 
+async def record_satisfaction(services: Services, case_id: int, resident_id: int, score: int) -> None:
+    """The resident's 1-5 rating of a closed case (asked by flows/after_close.py), kept with the case."""
+    async with services.db.begin() as session:
+        await session.execute(update(Case).where(Case.id == case_id, Case.resident_id == resident_id)
+                              .values(satisfaction=score))
+
+
 async def _tell_resident_closed(services: Services, case: Case, actor_id: int | None,
                                 follow_up: FollowUpPlan | None) -> list[Delivery]:
-    from flows.after_close import expect_after_close  # flows builds on handoff, not the other way round
-
     ref = await resident_ref(services, case.resident_id)
     text = content.say("closed", ref.language)
     if follow_up is not None:
         text += "\n" + content.say("followup_planned", ref.language, when=localtime.fmt(follow_up.due_at))
-    await expect_after_close(services, ref.openid, case.id)
+    # the resident's next message within a day goes to the after-close flow (flows/after_close.py)
+    await services.states.set(ref.openid, FlowState(AFTER_CLOSE, "closed", {"case_id": case.id}),
+                              ttl=AFTER_CLOSE_SECONDS)
     return await services.messenger.send(ref, [Reply(text=text)], sender="system", author_id=actor_id)
 
 

@@ -24,13 +24,14 @@ from bot.services import Services
 from bot.transcript import ResidentRef
 from bot.values import Reply
 from handoff import content, events
-from handoff.cases import OPEN, case_fields, log_event, open_case, raise_level, resident_ref, turn_open_case
+from handoff.cases import AFTER_CLOSE, OPEN, case_fields, log_event, open_case, raise_level, record_satisfaction, resident_ref, turn_open_case
 from handoff.models import Case
 from handoff.presence import Presence
 from handoff.queue import CaseQueue
 from handoff.roster import on_duty
 
-__all__ = ["HandoffTicket", "open_case", "request_handoff", "resident_hotline", "resident_ref", "turn_open_case"]
+__all__ = ["AFTER_CLOSE", "HandoffTicket", "open_case", "request_handoff", "record_satisfaction", "resident_hotline", "resident_ref",
+           "turn_open_case"]
 
 log = logging.getLogger(__name__)
 

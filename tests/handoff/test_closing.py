@@ -152,5 +152,5 @@ async def test_the_after_close_question_is_only_kept_for_24_hours(platform, serv
     counsellor = await staff_client("c1")
     case_id = await active_case(platform, counsellor, "o-ttl")
     await counsellor.post(f"/console/api/cases/{case_id}/close", {"outcome": "resolved", "risk_rating": 0})
-    ttl = await services.redis.ttl(services.states._key("o-ttl", "flow"))
+    ttl = await services.redis.ttl(services.states.key("o-ttl", "flow"))
     assert 24 * 3600 - 60 < ttl <= 24 * 3600
