@@ -211,11 +211,11 @@ async def test_one_residents_messages_are_handled_in_order(client, platform, ser
     hold = services.locks.hold
 
     @asynccontextmanager
-    async def hold_noting_the_second(openid):
+    async def hold_noting_the_second(openid, **reading):
         if first_inside.is_set():  # the second message's turn asks for the lock the first one holds
             second_waits.set()
-        async with hold(openid):
-            yield
+        async with hold(openid, **reading) as read:
+            yield read
 
     async def slow_first(turn):
         if turn.inbound.text == "第一":
