@@ -58,6 +58,17 @@ def _may_see(user: Staff, case: Case) -> bool:
     return user.has("supervisor") or case.counsellor_id == user.id or case.status == "waiting"
 
 
+WATCH_AUDITED_FOR = 600  # seconds: a watching console reloads the case on every event; one entry each stretch
+
+
+async def _audit_watch(request: web.Request, user: Staff, case: Case) -> None:
+    """Reading a case one does not hold (a supervisor's watch, a look at the waiting queue) is a
+    transcript access: audited, once per person and case in each stretch of WATCH_AUDITED_FOR."""
+    services = request.app[SERVICES]
+    if await services.redis.set(f"audit:watch:{user.id}:{case.id}", 1, nx=True, ex=WATCH_AUDITED_FOR):
+        await audit.record(services.db, request, user, "view", "case", case.id, summary="console")
+
+
 async def _existing_case(request: web.Request) -> Case:
     """The case the URL names; 404 when there is none."""
     try:
@@ -120,6 +131,8 @@ async def case_detail(request: web.Request) -> web.Response:
     case = await _existing_case(request)
     if not _may_see(user, case):
         return _error(403, "只有接手的咨询师和督导可以查看这个个案")
+    if case.counsellor_id != user.id:
+        await _audit_watch(request, user, case)
     notes, steps = await record.timeline(services, case.id, request.app[LABELS])
     ref_window = await services.cs_window.remaining((await cases.resident_ref(services, case.resident_id)).openid)
     return web.json_response({

@@ -254,3 +254,17 @@ async def test_the_next_case_shows_the_earlier_cases_summary_and_notes(client, p
     assert earlier["summary"] == "情绪平稳"
     assert [(n["body"], n["author"]) for n in earlier["notes"]] == [("睡眠差，约好回访", "c-first")]
     assert detail["notes"] == []  # the new case's own notes stay its own
+
+
+async def test_a_case_read_by_anyone_but_its_holder_is_audited_once_a_stretch(client, services, platform, staff_client):
+    from handoff.review.models import AuditEntry
+
+    holder, supervisor = await staff_client("c1"), await staff_client("sup", ("supervisor",))
+    await platform.text("o-audit-watch", "人工")
+    case_id = (await holder.post("/console/api/take"))[1]["case"]["id"]
+    for reader in (holder, holder, supervisor, supervisor, supervisor):  # a watch reloads on every event
+        assert (await reader.get(f"/console/api/cases/{case_id}"))[0] == 200
+    async with services.db() as session:
+        rows = list(await session.scalars(select(AuditEntry).where(AuditEntry.target_type == "case")))
+    assert [(r.staff_name, r.action, r.target_id) for r in rows] == [("sup", "view", str(case_id))]
+
