@@ -11,12 +11,14 @@ import pytest
 from bot.appkeys import SERVICES
 from bot.auth.users import add_user
 from handoff import cases, transfers
+from handoff.models import Case
 from handoff.presence import Presence
 from handoff.queue import now_ms
 from handoff.roster import set_weekly
 from handoff.sweep import CONSOLE_GONE_AFTER_MS, requeue_vanished
 from tests.handoff.conftest import PASSWORD
-from tests.handoff.test_browser import CHROMIUM, TIMEOUT, browser, logged_in, server  # noqa: F401 (fixtures)
+from tests.handoff.test_browser import (CHROMIUM, TIMEOUT, a_case_taken_by_wang, browser, logged_in,  # noqa: F401
+                                        server)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -31,20 +33,6 @@ async def colleagues(services) -> dict[str, int]:
             await set_weekly(session, staff.id, role, list(range(7)), "00:00", "24:00")
         ids[username] = staff.id
     return ids
-
-
-async def a_case_taken_by_wang(browser, base):
-    """The resident asks for a person in the simulator; 王咨询师 takes the case. Returns both pages and the case id."""
-    resident = await (await browser.new_context()).new_page()
-    wang = await logged_in(browser, base, "/console", "wang")
-    await wang.wait_for_selector("#live.ok", timeout=TIMEOUT)
-    await resident.goto(base + "/simulator")
-    await resident.fill("#text", "人工")
-    await resident.click("#send")
-    await wang.wait_for_selector("#waiting [data-case]", timeout=TIMEOUT)
-    await wang.click("#take-next")
-    await wang.wait_for_selector("#composer:not([hidden])", timeout=TIMEOUT)
-    return resident, wang, int(await wang.get_attribute("#mine [data-case]", "data-case"))
 
 
 async def offer_to_li(wang, li, ids, case_id):
@@ -78,6 +66,9 @@ async def test_a_transfer_accepted_moves_the_chat_to_the_receiver(server, browse
     await li.fill("#composer textarea", "你好，我是李老师，接下来由我陪你聊。")
     await li.click("#send")
     await resident.wait_for_selector("#chat >> text=接下来由我陪你聊", timeout=TIMEOUT)
+    async with services.db() as session:
+        case = await session.get(Case, case_id)
+    assert (case.counsellor_id, case.status) == (ids["li"], "active")  # the case itself moved, not just the screens
 
 
 async def test_a_refused_transfer_stays_with_the_sender_who_is_told(server, browser):
@@ -145,7 +136,7 @@ async def test_a_supervisor_whispers_then_takes_over(server, browser):
 async def test_a_closed_browser_returns_a_level_3_case_to_the_queue_and_alerts_the_supervisor(
         server, browser):
     base, services = str(server.make_url("")).rstrip("/"), server.app[SERVICES]
-    ids = await colleagues(services)
+    await colleagues(services)
     _, wang, case_id = await a_case_taken_by_wang(browser, base)
     await cases.raise_level(services, case_id, 3)
     zhou = await logged_in(browser, base, "/console/supervisor", "zhou")
