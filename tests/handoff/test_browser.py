@@ -98,6 +98,20 @@ async def logged_in(browser, base: str, path: str, username: str):
     return page
 
 
+async def a_case_taken_by_wang(browser, base: str):
+    """The resident asks for a person in the simulator; 王咨询师 takes the case. Returns both pages and the case id."""
+    resident = await (await browser.new_context()).new_page()
+    wang = await logged_in(browser, base, "/console", "wang")
+    await wang.wait_for_selector("#live.ok", timeout=TIMEOUT)
+    await resident.goto(base + "/simulator")
+    await resident.fill("#text", "人工")
+    await resident.click("#send")
+    await wang.wait_for_selector("#waiting [data-case]", timeout=TIMEOUT)
+    await wang.click("#take-next")
+    await wang.wait_for_selector("#composer:not([hidden])", timeout=TIMEOUT)
+    return resident, wang, int(await wang.get_attribute("#mine [data-case]", "data-case"))
+
+
 async def test_a_counsellors_words_and_notes_follow_the_resident_into_every_later_view(server, browser):
     """Issue 13: what a counsellor wrote and noted in a closed case is in the resident's next case,
     the supervisor's view, review search, the review conversation page and its export."""
@@ -109,15 +123,7 @@ async def test_a_counsellors_words_and_notes_follow_the_resident_into_every_late
             async with services.db.begin() as session:
                 await set_weekly(session, staff.id, roles[0], list(range(7)), "00:00", "24:00")
 
-    resident = await (await browser.new_context()).new_page()
-    wang = await logged_in(browser, base, "/console", "wang")
-    await wang.wait_for_selector("#live.ok", timeout=TIMEOUT)
-    await resident.goto(base + "/simulator")
-    await resident.fill("#text", "人工")
-    await resident.click("#send")
-    await wang.wait_for_selector("#waiting [data-case]", timeout=TIMEOUT)
-    await wang.click("#take-next")
-    await wang.wait_for_selector("#composer:not([hidden])", timeout=TIMEOUT)
+    resident, wang, _ = await a_case_taken_by_wang(browser, base)
     await resident.fill("#text", RESIDENT_WORDS)
     await resident.click("#send")
     await wang.wait_for_selector(f"#msgs >> text={RESIDENT_WORDS}", timeout=TIMEOUT)

@@ -12,22 +12,13 @@ from handoff.models import Case
 from scheduler.jobs import follow_ups
 from scheduler.outreach import Outreach
 from bot.config import SchedulerSettings
-from tests.handoff.test_browser import TIMEOUT, browser, logged_in, server  # noqa: F401 (fixtures)
+from tests.handoff.test_browser import TIMEOUT, a_case_taken_by_wang, browser, logged_in, server  # noqa: F401
 
 
 async def test_close_with_follow_up_and_the_check_in_sent_by_the_scheduler(server, browser, mock_wechat):  # noqa: F811
     base = str(server.make_url("")).rstrip("/")
     services = server.app[SERVICES]
-    resident = await (await browser.new_context()).new_page()
-    wang = await logged_in(browser, base, "/console", "wang")
-    await wang.wait_for_selector("#live.ok", timeout=TIMEOUT)
-    await resident.goto(base + "/simulator")
-    await resident.fill("#text", "人工")
-    await resident.click("#send")
-    await wang.wait_for_selector("#waiting [data-case]", timeout=TIMEOUT)
-    await wang.click("#take-next")
-    await wang.wait_for_selector("#composer:not([hidden])", timeout=TIMEOUT)
-    case_id = int(await wang.get_attribute("#mine [data-case]", "data-case"))
+    resident, wang, case_id = await a_case_taken_by_wang(browser, base)
     async with services.db.begin() as session:
         (await session.get(Case, case_id)).level = 2
     await wang.click("#mine [data-case]")

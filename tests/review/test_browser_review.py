@@ -12,7 +12,7 @@ from bot.auth.users import add_user
 from bot.models import Message
 from handoff.models import Case
 from tests.handoff.conftest import PASSWORD
-from tests.handoff.test_browser import TIMEOUT, browser, logged_in, pytestmark, server  # noqa: F401
+from tests.handoff.test_browser import TIMEOUT, a_case_taken_by_wang, browser, logged_in, pytestmark, server  # noqa: F401
 
 WRITTEN = datetime(2026, 6, 1, 16, 10, tzinfo=timezone.utc)  # 2026-06-02 00:10 in Beijing
 WORDS = "我最近压力很大，想找人聊聊"
@@ -24,15 +24,7 @@ async def test_review_and_console_show_one_message_at_the_same_local_time(server
     services = server.app[SERVICES]
     await add_user(services.db, "chen", PASSWORD, ["reviewer"], display_name="陈审核")
 
-    resident = await (await browser.new_context()).new_page()
-    wang = await logged_in(browser, base, "/console", "wang")
-    await wang.wait_for_selector("#live.ok", timeout=TIMEOUT)
-    await resident.goto(base + "/simulator")
-    await resident.fill("#text", "人工")
-    await resident.click("#send")
-    await wang.wait_for_selector("#waiting [data-case]", timeout=TIMEOUT)
-    await wang.click("#take-next")
-    await wang.wait_for_selector("#composer:not([hidden])", timeout=TIMEOUT)
+    resident, wang, _ = await a_case_taken_by_wang(browser, base)
     await resident.fill("#text", WORDS)
     await resident.click("#send")
     await wang.wait_for_selector(f"#msgs >> text={WORDS}", timeout=TIMEOUT)
