@@ -17,7 +17,7 @@ from .rules import RuleEngine
 def register(subparsers) -> None:
     t = subparsers.add_parser("crisis-train", help="rebuild the crisis model from its corpus and print "
                               "the figures on author batches it was not trained or tuned on")
-    t.add_argument("--seed", type=int, help="the seed of the held-back draw and the training (default: the shipped one)")
+    t.add_argument("--seed", type=int, help="the training seed (default: the shipped one)")
     t.set_defaults(func=train_command)
     p = subparsers.add_parser(
         "crisis-scan",
