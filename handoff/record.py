@@ -37,12 +37,13 @@ async def staff_names(services: Services) -> dict[int, str]:
 
 
 async def timeline(services: Services, case_id: int, labels: Labels) -> tuple[list[dict], list[dict]]:
-    """The case's notes and its timeline, oldest first."""
+    """The case's notes and its timeline, in the order of time the history uses."""
     names = await staff_names(services)
     async with services.db() as session:
-        notes = list(await session.scalars(select(Note).where(Note.case_id == case_id).order_by(Note.id)))
+        notes = list(await session.scalars(select(Note).where(Note.case_id == case_id)
+                                           .order_by(Note.created_at, Note.id)))
         steps = list(await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                           .order_by(CaseEvent.id)))
+                                           .order_by(CaseEvent.at, CaseEvent.id)))
     return [note_json(n, names) for n in notes], [step_json(e, names, labels) for e in steps]
 
 
