@@ -17,7 +17,7 @@ from handoff.api import STAFF, _audit_watch, _error, _existing_case, _may_see
 @require_role(*STAFF)
 async def case_history(request: web.Request) -> web.Response:
     """A page of the case's history before `before`; with `of`, of one of the resident's earlier, closed
-    cases, read from the case at hand (an access to that case, audited as one)."""
+    cases, read by the case's holder or a supervisor (an access to that case, audited as one)."""
     services, user = request.app[SERVICES], await current_user(request)
     case = await _existing_case(request)
     if not _may_see(user, case):
@@ -28,6 +28,8 @@ async def case_history(request: web.Request) -> web.Response:
         return _error(400, "before 参数无效，请刷新后重试")
     shown = case
     if request.query.get("of"):
+        if not (user.has("supervisor") or case.counsellor_id == user.id):
+            return _error(403, "接手这个个案后才能查看来访者的既往个案")
         shown = await _earlier_case(services, case, request.query["of"])
         if shown is None:
             return _error(404, "这位来访者没有这个已结案的个案")

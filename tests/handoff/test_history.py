@@ -138,7 +138,12 @@ async def test_an_earlier_case_opens_from_the_case_at_hand_and_the_reading_is_au
     assert (await second.get(f"/console/api/cases/{now}/history?of={other}"))[0] == 404  # another resident's
     assert (await second.get(f"/console/api/cases/{now}/history?of={now}"))[0] == 404  # not an earlier one
     assert (await outsider.get(f"/console/api/cases/{now}/history?of={earlier}"))[0] == 403
-    assert len(await audited(services)) == 1
+    await second.post(f"/console/api/cases/{now}/close", {"outcome": "resolved", "risk_rating": 0})
+    await platform.text("o-again", "人工")
+    waiting = (await outsider.get("/console/api/queue"))[1]["waiting"][0]["id"]
+    assert (await outsider.get(f"/console/api/cases/{waiting}"))[0] == 200  # a look at the queue reads the case
+    assert (await outsider.get(f"/console/api/cases/{waiting}/history?of={earlier}"))[0] == 403  # not the past
+    assert [row[2] for row in await audited(services)] == [str(earlier), str(waiting)]  # the look, audited
 
 
 async def test_each_step_in_is_in_the_timeline_and_the_audit_trail_without_the_words(
