@@ -19,7 +19,7 @@ from bot.db import utcnow
 from bot.models import Message, StaffUser
 from bot.values import Reply
 from handoff.detections import NotAResidentMessage, mark_false_alarm, mark_missed
-from handoff import cases, events, record, transfers
+from handoff import cases, events, history, record, transfers
 from handoff.models import Callback, Case
 from handoff.offers import TransferOffers
 from handoff.presence import Presence
@@ -61,12 +61,13 @@ def _may_see(user: Staff, case: Case) -> bool:
 WATCH_AUDITED_FOR = 600  # seconds: a watching console reloads the case on every event; one entry each stretch
 
 
-async def _audit_watch(request: web.Request, user: Staff, case: Case) -> None:
-    """Reading a case one does not hold (a supervisor's watch, a look at the waiting queue) is a
-    transcript access: audited, once per person and case in each stretch of WATCH_AUDITED_FOR."""
+async def _audit_watch(request: web.Request, user: Staff, case: Case, summary: str = "console") -> None:
+    """Reading a case one does not hold (a supervisor's watch, a look at the waiting queue, an earlier
+    case of the resident) is a transcript access: audited, once per person and case in each stretch
+    of WATCH_AUDITED_FOR."""
     services = request.app[SERVICES]
     if await services.redis.set(f"audit:watch:{user.id}:{case.id}", 1, nx=True, ex=WATCH_AUDITED_FOR):
-        await audit.record(services.db, request, user, "view", "case", case.id, summary="console")
+        await audit.record(services.db, request, user, "view", "case", case.id, summary=summary)
 
 
 async def _existing_case(request: web.Request) -> Case:
@@ -137,7 +138,7 @@ async def case_detail(request: web.Request) -> web.Response:
     ref_window = await services.cs_window.remaining((await cases.resident_ref(services, case.resident_id)).openid)
     return web.json_response({
         "case": record.case_json(case, await record.staff_names(services)),
-        "messages": await record.conversation(services, case),
+        "history": (await history.page(services, case, request.app[LABELS])).json(),
         "notes": notes, "timeline": steps, "record": await record.resident_record(services, case.resident_id),
         "sends_left": ref_window, "can_write": case.status == "active" and case.counsellor_id == user.id})
 
@@ -153,7 +154,8 @@ async def send_message(request: web.Request) -> web.Response:
     ref = await cases.resident_ref(services, case.resident_id)
     [delivery] = await services.messenger.send(ref, [Reply(text=text)], sender="counsellor", author_id=user.id)
     await events.publish(services.redis, "sent", message={
-        "sender": "counsellor", "kind": "text", "content": text, "at": localtime.iso(utcnow()),
+        "sender": "counsellor", "author_id": user.id, "author": user.display_name, "kind": "text", "content": text,
+        "at": localtime.iso(utcnow()),
         "delivery": "cs" if delivery.ok else "failed", "error": delivery.error}, **cases.case_fields(case))
     return web.json_response({"ok": delivery.ok, "error": delivery.error, "errcode": delivery.errcode,
                               "sends_left": await services.cs_window.remaining(ref.openid)},
@@ -168,7 +170,7 @@ async def add_note(request: web.Request) -> web.Response:
         note = await cases.add_note(request.app[SERVICES], case.id, user.id, str((await _body(request)).get("body", "")))
     except cases.CaseError as err:
         return _error(400, str(err))
-    return web.json_response({"id": note.id})
+    return web.json_response(record.note_json(note, {user.id: user.display_name}))
 
 
 @require_role(*STAFF)

@@ -1,4 +1,5 @@
-"""What the console shows about a case: the conversation so far and the resident's record."""
+"""What the console shows about a case: its card, its notes and timeline, and the resident's record
+(the conversation itself, paged, is handoff.history)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -9,8 +10,6 @@ from bot.models import Message, Resident, StaffUser
 from bot.services import Services
 from handoff.content import home_station, stations
 from handoff.models import Callback, Case, CaseEvent, Note
-
-MESSAGE_LIMIT = 300
 
 
 def iso(moment) -> str | None:
@@ -24,7 +23,7 @@ def case_json(case: Case, names: dict[int, str] | None = None) -> dict:
             "claimed_at": iso(case.claimed_at), "closed_at": iso(case.closed_at),
             "escalated": case.escalated_at is not None, "fallback": case.fallback_at is not None,
             "counsellor_id": case.counsellor_id, "counsellor": names.get(case.counsellor_id or 0, ""),
-            "outcome": case.outcome, "risk_rating": case.counsellor_risk_rating}
+            "outcome": case.outcome, "risk_rating": case.counsellor_risk_rating, "satisfaction": case.satisfaction}
 
 
 def message_json(m: Message) -> dict:
@@ -37,28 +36,26 @@ async def staff_names(services: Services) -> dict[int, str]:
         return {u.id: u.display_name or u.username for u in await session.scalars(select(StaffUser))}
 
 
-async def conversation(services: Services, case: Case, after_id: int = 0) -> list[dict]:
-    """The resident's messages from the conversation the case started in onwards, bot turns included."""
-    async with services.db() as session:
-        rows = list(await session.scalars(
-            select(Message).where(Message.resident_id == case.resident_id,
-                                  Message.conversation_id >= case.conversation_id, Message.id > after_id)
-            .order_by(Message.id.desc()).limit(MESSAGE_LIMIT)))
-    return [message_json(m) for m in reversed(rows)]
-
-
 async def timeline(services: Services, case_id: int, labels: Labels) -> tuple[list[dict], list[dict]]:
-    """The notes and the timeline; each step carries `text`, its words for the screen."""
+    """The case's notes and its timeline, in the order of time the history uses."""
     names = await staff_names(services)
     async with services.db() as session:
-        notes = list(await session.scalars(select(Note).where(Note.case_id == case_id).order_by(Note.id)))
+        notes = list(await session.scalars(select(Note).where(Note.case_id == case_id)
+                                           .order_by(Note.created_at, Note.id)))
         steps = list(await session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                           .order_by(CaseEvent.id)))
-    return ([{"id": n.id, "body": n.body, "author": names.get(n.author_id or 0, ""), "at": iso(n.created_at)}
-             for n in notes],
-            [{"kind": e.kind, "actor": names.get(e.actor_id or 0, ""), "detail": e.detail, "at": iso(e.at),
-              "text": labels.event(e.kind, e.detail, names)}
-             for e in steps])
+                                           .order_by(CaseEvent.at, CaseEvent.id)))
+    return [note_json(n, names) for n in notes], [step_json(e, names, labels) for e in steps]
+
+
+def note_json(n: Note, names: dict[int, str]) -> dict:
+    return {"type": "note", "id": n.id, "body": n.body, "author": names.get(n.author_id or 0, ""),
+            "at": iso(n.created_at)}
+
+
+def step_json(e: CaseEvent, names: dict[int, str], labels: Labels) -> dict:
+    """A timeline entry with `text`, its words for the screen."""
+    return {"type": "step", "id": e.id, "kind": e.kind, "actor": names.get(e.actor_id or 0, ""), "detail": e.detail,
+            "at": iso(e.at), "text": labels.event(e.kind, e.detail, names)}
 
 
 async def resident_record(services: Services, resident_id: int) -> dict:

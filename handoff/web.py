@@ -14,7 +14,7 @@ from bot.auth import current_user, require_role
 from bot.origin import same_origin
 from bot.pipeline import ORDER_HANDOFF
 from bot.tasks import TaskSet
-from handoff import api, api_stepin, canned, content, followup_tasks
+from handoff import api, api_history, api_stepin, canned, content, followup_tasks
 from handoff.hub import Hub, Viewer
 from handoff.presence import BEAT_SECONDS, Presence
 from handoff.roster import set_weekly
@@ -107,3 +107,4 @@ def setup_app(app: web.Application) -> None:
     followup_tasks.setup_routes(app)
     canned.setup_routes(app)
     api_stepin.setup_routes(app)
+    api_history.setup_routes(app)

@@ -56,6 +56,7 @@ def case_record(case, counsellor: str, notes: Iterable[tuple[object, str]], *, r
     def text(value: str) -> str:
         return redact(value, names) if redacted else value
     return {"case_id": case.id, "level": case.level, "outcome": case.outcome, "status": case.status,
+            "satisfaction": case.satisfaction,
             "counsellor": counsellor, "summary": text(case.notes or ""),
             "notes": [{"created_at": _iso(n.created_at), "author": author, "body": text(n.body)}
                       for n, author in notes]}

@@ -14,9 +14,10 @@ from bot.db import Base, UTCDateTime, utcnow
 from bot.models import BigId, Message
 from handoff.models import Case
 
-# "label": a staff member marked a message for the crisis corpus (a miss the bot made)
+# "label": a staff member marked a message for the crisis corpus (a miss the bot made);
+# "whisper", "take_over", "reassign": a supervisor stepped into a live case (handoff.api_stepin)
 ACTIONS = ("view", "search", "export", "print", "delete", "anonymise", "request", "quality", "hold", "release",
-           "label")
+           "label", "whisper", "take_over", "reassign")
 
 # Date-range searches walk messages newest first; the core has no index on the time alone.
 Index("ix_review_messages_time", Message.created_at, Message.id)

@@ -40,8 +40,7 @@ const closing = {
       el('button', {class: 'ghost', type: 'button', onclick: async () => {
         const r = await api('/console/api/follow-ups/' + f.id + '/done', {});
         if (r.error) { $('take-error').textContent = r.error; }
-        consoleHooks.push(closing);
-closing.loadFollowUps();
+        closing.loadFollowUps();
       }}, '已回访'))));
   },
   onEvent(ev) { if (ev.type === 'followup') closing.loadFollowUps(); },

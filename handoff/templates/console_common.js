@@ -52,17 +52,9 @@ function since(iso) {
   if (s < 3600) return Math.floor(s / 60) + ' 分 ' + (s % 60) + ' 秒';
   return Math.floor(s / 3600) + ' 小时 ' + Math.floor((s % 3600) / 60) + ' 分';
 }
-function pastCases(cases) {
-  // The resident's earlier, closed cases with their summary and notes: the next counsellor (or the
-  // supervisor watching) reads what was said and decided then.
-  const closed = (cases || []).filter(c => c.status === 'closed');
-  return el('div', {class: 'past-cases'}, '既往个案：', closed.length ? null : '无', ...closed.map(c => el('div', {'data-past-case': c.id},
-    el('b', {}, '#' + c.id), ' L' + c.level + ' ' + (c.outcome ? label('outcome', c.outcome) : '') + (c.counsellor ? ' · ' + c.counsellor : ''),
-    c.summary ? el('div', {class: 'muted'}, '结案小结：' + c.summary) : null,
-    ...(c.notes || []).map(n => el('div', {class: 'muted'}, '备注（' + n.author + ' ' + clock(n.at) + '）：' + n.body)))));
-}
 const TIME_ZONE = {{ timezone_name()|tojson }};  // XZ_TIMEZONE: every time shown in the service's one local zone
 function clock(iso) { return iso ? new Date(iso).toLocaleTimeString('zh-CN', {hour12: false, timeZone: TIME_ZONE}) : ''; }
+function localDate(iso) { return iso ? new Date(iso).toLocaleDateString('zh-CN', {timeZone: TIME_ZONE}) : ''; }
 
 // A short two-tone beep with WebAudio: no sound file, no CDN.
 let audio = null;

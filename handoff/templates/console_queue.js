@@ -1,6 +1,6 @@
 // The counsellor's console: the queue is the home screen, the chat one click away.
 const ME = Number(document.querySelector('.console').dataset.me);
-const state = {queue: null, open: null, lastMsg: 0, staff: []};
+const state = {queue: null, open: null, staff: []};
 const $ = (id) => document.getElementById(id);
 const consoleHooks = [];  // the console's feature modules (console_close.js, console_day.js): opened(data), onEvent(ev)
 
@@ -47,39 +47,29 @@ async function openCase(caseId) {
   const data = await api('/console/api/cases/' + caseId);
   if (data._status !== 200) { $('take-error').textContent = data.error || '无法打开这个个案'; return; }
   state.open = data;
-  state.lastMsg = 0;
+  history.replaceState(null, '', '#case-' + caseId);  // a reload opens the same case again
   $('chat-empty').hidden = true; $('chat-body').hidden = false; $('side').hidden = false;
   const c = data.case;
   $('chat-title').replaceChildren(levelBadge(c.level), ' 个案 #' + c.id + ' · ' + reasonText(c.reason));
-  $('chat-status').textContent = label('status', c.status) + (c.status === 'active' ? ' · ' + c.counsellor : '');
+  $('chat-status').textContent = label('status', c.status) + (c.status === 'active' ? ' · ' + c.counsellor : '')
+    + (c.status === 'closed' ? ' · ' + label('outcome', c.outcome) + ' · ' + satisfactionText(c) : '');
   $('chat-evidence').replaceChildren(c.evidence ? el('span', {}, '识别依据：', el('mark', {class: 'evidence'}, c.evidence)) : '');
-  $('msgs').replaceChildren();
-  data.messages.forEach(addMessage);
-  const loaded = new Set(data.messages.map(m => m.sender + '|' + m.content));
+  state.view = historyView($('msgs'), c.id, data.history, {evidence: c.evidence, extra: missedFor});
+  const loaded = new Set(data.history.items.filter(i => i.type === 'message').map(m => m.sender + '|' + m.content));
   heard.filter(m => !loaded.has(m.sender + '|' + m.content)).forEach(addMessage);
   $('composer').hidden = !data.can_write; $('readonly-note').hidden = data.can_write || c.status === 'waiting';
   $('actions').hidden = !data.can_write;
   $('take-chosen-box').hidden = c.status !== 'waiting';
   $('take-chosen').onclick = () => take(c.id);
   $('sends-left').textContent = '48 小时窗口内还可发送 ' + data.sends_left + ' 条';
-  renderRecord(data.record); renderNotes(data.notes); renderTimeline(data.timeline);
+  renderRecord(data.record, c.id); renderTimeline(data.timeline);
   if (data.can_write) loadStaff();
   if (state.queue) renderQueue(); else renderTransfers();
   consoleHooks.forEach(h => h.opened && h.opened(data));
 }
 
-function addMessage(m) {
-  const who = {resident: '来访者', bot: '机器人', counsellor: '咨询师', system: '系统'}[m.sender] || m.sender;
-  const failed = m.delivery === 'failed';
-  const text = String(m.content || '');
-  const evidence = state.open ? state.open.case.evidence : '';
-  $('msgs').append(el('div', {class: 'msg ' + (m.direction === 'in' || m.sender === 'resident' ? 'in' : 'out') + (m.sender === 'bot' ? ' bot' : '') + (failed ? ' failed' : '')},
-    el('div', {class: 'who'}, who + ' · ' + clock(m.at)),
-    m.sender === 'resident' ? highlight(text, evidence) : text,
-    failed ? el('div', {class: 'error'}, '未送达：' + (m.error || '发送失败')) : null,
-    m.sender === 'resident' && m.id && state.open ? missedControl(m.id) : null));
-  $('msgs').scrollTop = $('msgs').scrollHeight;
-}
+function addMessage(m) { if (state.view) state.view.add(Object.assign({type: 'message'}, m)); }
+function missedFor(m) { return m.sender === 'resident' && m.id && state.open ? missedControl(m.id) : null; }
 
 function missedControl(messageId) {
   // "The bot missed this": the counsellor's level becomes a label the city can retrain on.
@@ -94,11 +84,11 @@ function missedControl(messageId) {
   return pick;
 }
 
-function renderRecord(r) {
+function renderRecord(r, caseId) {
   const res = r.resident;
   $('record').replaceChildren(
     el('div', {}, '语言 ' + label('language', res.language) + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
-    pastCases(r.cases),
+    pastCases(r.cases, caseId),
     el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
     el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + label('registration', x.status) + '）').join('；') || '无')),
     renderConsent(r.consent));
@@ -114,7 +104,6 @@ function renderConsent(c) {
   return el('div', {}, '健康信息同意：' + state + (c.age_band ? ' · ' + AGE_BANDS[c.age_band] : ''),
     steps.length ? el('details', {}, el('summary', {}, '同意记录（' + steps.length + '）'), el('ol', {}, ...steps)) : null);
 }
-function renderNotes(notes) { $('notes').replaceChildren(...notes.map(n => el('div', {}, el('span', {class: 'muted'}, n.author + ' ' + clock(n.at) + '：'), n.body))); }
 function renderTimeline(steps) { $('timeline').replaceChildren(...steps.map(s => el('div', {}, clock(s.at) + ' ' + s.text + (s.actor ? ' · ' + s.actor : '')))); }
 
 async function loadStaff() {
@@ -167,7 +156,7 @@ function scheduleRefresh() { clearTimeout(refreshTimer); refreshTimer = setTimeo
 $('take-next').onclick = () => take(null);
 $('send').onclick = send;
 $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(); });
-$('add-note').onclick = () => act('/notes', {body: $('note-text').value}, () => { $('note-text').value = ''; openCase(state.open.case.id); });
+$('add-note').onclick = () => act('/notes', {body: $('note-text').value}, (note) => { $('note-text').value = ''; state.view.add(note); });
 $('transfer').onclick = () => { const v = $('transfer-to').value; act('/transfer', {to: v === 'supervisor' ? v : Number(v)}, () => loadQueue()); };
 $('give-back').onclick = () => act('/requeue', {note: $('give-back-note').value}, () => { $('give-back-note').value = ''; loadQueue(); openCase(state.open.case.id); });
 const live = connectLive(onEvent, $('live'));

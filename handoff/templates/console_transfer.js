@@ -53,6 +53,7 @@ function renderTransfers() {
 
 function leaveCase() {
   state.open = null;
+  history.replaceState(null, '', location.pathname);
   $('chat-body').hidden = true; $('side').hidden = true; $('chat-empty').hidden = false;
 }
 
@@ -65,7 +66,7 @@ function transferEvent(ev) {
   if (ev.type === 'whisper' && ev.counsellor_id === ME) {
     if (openId === ev.case_id) {
       $('whispers').append(el('div', {class: 'whisper'}, '督导 ' + ev.note.author + ' 悄悄说：' + ev.note.body));
-      renderNotes((state.open.notes = state.open.notes.concat([ev.note])));
+      state.view.add(Object.assign({type: 'note'}, ev.note));
     } else {
       notice('督导 ' + ev.note.author + ' 对个案 #' + ev.case_id + ' 说：' + ev.note.body);
     }
@@ -84,5 +85,5 @@ function transferEvent(ev) {
 
 setInterval(() => document.querySelectorAll('[data-until]').forEach(n => { n.textContent = secondsLeft(n.dataset.until); }), 1000);
 
-// A supervisor who took a case over arrives at /console#case-N: open it at once.
+// A supervisor who took a case over arrives at /console#case-N, and a reload keeps it: open it at once.
 if (/^#case-\d+$/.test(location.hash)) setTimeout(() => openCase(Number(location.hash.slice(6))), 0);

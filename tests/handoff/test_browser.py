@@ -132,7 +132,7 @@ async def test_a_counsellors_words_and_notes_follow_the_resident_into_every_late
     await resident.wait_for_selector(f"#chat >> text={COUNSELLOR_WORDS}", timeout=TIMEOUT)
     await wang.fill("#note-text", NOTE)
     await wang.click("#add-note")
-    await wang.wait_for_selector(f"#notes >> text={NOTE}", timeout=TIMEOUT)
+    await wang.wait_for_selector(f"#msgs .note >> text={NOTE}", timeout=TIMEOUT)
     await wang.select_option("#outcome", "follow_up")
     await wang.select_option("#rating", "1")
     await wang.fill("#summary", SUMMARY)

@@ -64,7 +64,7 @@ async def test_resident_and_counsellor_talk_both_ways_and_the_bot_stays_silent(
     assert status == 200 and sent["ok"]
     assert "我在，慢慢说。" in sent_texts(mock_wechat, "o-live")
     status, detail = await counsellor.get(f"/console/api/cases/{case_id}")
-    contents = [(m["sender"], m["content"]) for m in detail["messages"]]
+    contents = [(m["sender"], m["content"]) for m in detail["history"]["items"] if m["type"] == "message"]
     assert ("resident", "我这几天一直睡不着") in contents and ("counsellor", "我在，慢慢说。") in contents
     assert any(sender == "bot" for sender, _ in contents)  # bot turns before the handoff are shown too
     async with services.db() as session:

@@ -20,7 +20,7 @@ async def case_with_message(platform, counsellor, openid: str, text: str) -> tup
     assert status == 200
     case_id = taken["case"]["id"]
     _, detail = await counsellor.get(f"/console/api/cases/{case_id}")
-    [message] = [m for m in detail["messages"] if m["content"] == text]
+    [message] = [m for m in detail["history"]["items"] if m.get("content") == text]
     return case_id, message
 
 
@@ -46,7 +46,7 @@ async def test_only_resident_messages_of_ones_own_case_can_be_marked(platform, s
     assert (await other.post(path, {"level": 3}))[0] == 409  # not their case
     assert (await counsellor.post(path, {"level": 1}))[0] == 400  # a miss is read at 2-4
     _, detail = await counsellor.get(f"/console/api/cases/{case_id}")
-    bot_reply = next(m for m in detail["messages"] if m["sender"] == "bot")
+    bot_reply = next(m for m in detail["history"]["items"] if m.get("sender") == "bot")
     assert (await counsellor.post(f"/console/api/cases/{case_id}/messages/{bot_reply['id']}/missed",
                                   {"level": 3}))[0] == 400
     await platform.text("o-elsewhere", "你好")

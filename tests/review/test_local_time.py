@@ -51,7 +51,7 @@ async def test_review_exports_carry_the_local_time(staff, world, services):
 async def test_console_case_json_and_page_use_the_local_zone(staff, world, services):
     first = await written_after_midnight(services, world)
     detail = await (await staff["sup"].get(f"/console/api/cases/{world.closed_case}")).json()
-    [message] = [m for m in detail["messages"] if m["id"] == first]
+    [message] = [m for m in detail["history"]["items"] if m["type"] == "message" and m["id"] == first]
     assert message["at"] == "2026-06-02T00:10:00+08:00"
     page = await (await staff["coun"].get("/console")).text()
     assert 'const TIME_ZONE = "Asia/Shanghai";' in page and "timeZone: TIME_ZONE" in page

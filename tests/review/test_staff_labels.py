@@ -76,7 +76,7 @@ async def seed(services, staff, world) -> dict:
         for i, outcome in enumerate(OUTCOMES):
             cases.append(Case(resident_id=world.alice, conversation_id=world.closed_conv,
                               reason=REASONS[i % len(REASONS)], level=i % 5, status="closed", queued_at=now, claimed_at=now, closed_at=now,
-                              counsellor_id=ids["coun"], outcome=outcome))
+                              counsellor_id=ids["coun"], outcome=outcome, satisfaction=i % 5 + 1))
         for reason in REASONS:
             cases.append(Case(resident_id=world.carol, conversation_id=world.bot_conv, reason=reason, level=4,
                               status="waiting", queued_at=now))
@@ -149,9 +149,12 @@ async def test_console_json_carries_the_labels_its_script_shows(services, staff,
     detail = await (await staff["sup"].get(f"/console/api/cases/{world.closed_case}")).json()
     assert detail["case"]["outcome"] in table["outcome"] and detail["case"]["status"] in table["status"]
     assert {s["kind"] for s in detail["timeline"]} == set(EVENT_KINDS)
-    for step in detail["timeline"]:
+    steps = [i for i in detail["history"]["items"] if i["type"] == "step"]
+    assert steps == detail["timeline"]  # the same steps, in place among the messages
+    for step in steps:
         assert step["text"] and not raw_codes(step["text"]), step
     assert all(c["outcome"] in table["outcome"] for c in detail["record"]["cases"] if c["outcome"])
+    assert {str(c["satisfaction"]) for c in detail["record"]["cases"] if c["satisfaction"]} <= set(table["satisfaction"])
     assert detail["record"]["resident"]["language"] in table["language"]
 
 
