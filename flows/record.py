@@ -21,7 +21,7 @@ from bot.db import utcnow
 from bot.models import Resident
 from bot.services import Services
 from bot.values import Article, Reply
-from flows.chart import BandArea, band_fill, trend_svg
+from bot.charts import BandArea, band_fill, trend_svg
 from flows.keys import KNOWLEDGE
 from flows.models import Assessment
 from knowledge.scales import ScoreResult

@@ -15,7 +15,7 @@ from bot import localtime
 from bot.auth import require_role
 from bot.db import utcnow
 from bot.labels import LABELS, Labels
-from scheduler import charts
+from bot import charts
 from scheduler.models import Delivery
 from scheduler.outreach import OUTREACH
 
