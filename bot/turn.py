@@ -54,7 +54,7 @@ def split_for_passive(replies: list[Reply]) -> tuple[Reply | None, list[Reply]]:
 
 def busy_reply(services: Services, inbound: Inbound) -> Reply:
     """What a resident hears while the database is down: we have it, and the numbers to call now."""
-    return Reply(text=services.texts.get("system.busy", detect_language(inbound.text) or "zh-Hans"))
+    return Reply(text=services.knowledge.texts.get("system.busy", detect_language(inbound.text) or "zh-Hans"))
 
 
 async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | None, list[Reply]]:

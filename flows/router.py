@@ -31,7 +31,6 @@ from flows.privacy import notice_reply, pointer, withdraw
 from flows.record import record_reply
 from flows.stations import StationsFlow
 from flows.tips import TipsFlow, set_daily_tip
-from knowledge.library import Knowledge
 from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
@@ -63,9 +62,9 @@ PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
 
 
 class Router:
-    def __init__(self, services: Services, knowledge: Knowledge) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.knowledge = knowledge
+        knowledge = self.knowledge = services.knowledge
         self.words = Words(knowledge.texts, GLOBAL_WORDS)
         self.understanding = Understanding(self)
         self.flow_words = {name: Words(knowledge.texts, list(flow.own_words)) for name, flow in FLOWS.items()}
@@ -74,7 +73,7 @@ class Router:
         inbound = turn.inbound
         if inbound.kind == "event" and inbound.event in PLATFORM_REPORTS:
             return None
-        ctx = Ctx(self.services, self.knowledge, turn, turn.resident.language)
+        ctx = Ctx(self.services, turn, turn.resident.language)
         if inbound.kind == "event":
             return await self.on_event(ctx, inbound)
         if inbound.kind == "location":

@@ -138,12 +138,7 @@ async def _figure(sessions, name: str, fn, since):
 
 
 def _scales(app: web.Application):
-    try:
-        from flows.keys import KNOWLEDGE
-    except ImportError:  # the flows package not installed: bands show as stored
-        return None
-    knowledge = app.get(KNOWLEDGE)
-    return knowledge.scales if knowledge else None
+    return app[OUTREACH].services.knowledge.scales
 
 
 @require_role("admin")

@@ -44,7 +44,7 @@ def language_for(text: str, ref: ResidentRef) -> str:
 
 
 def say(services: Services, key: str, lang: str, **values: object) -> Reply:
-    return Reply(text=services.texts.get(key, lang, **values))
+    return Reply(text=services.knowledge.texts.get(key, lang, **values))
 
 
 async def local_hotline(services: Services, ref: ResidentRef) -> str:
@@ -132,7 +132,7 @@ async def enter_safety_check(services: Services, ref: ResidentRef, *, reason: st
 
 # -- the check's answers ----------------------------------------------------------------------
 def _words(services: Services, key: str) -> set[str]:
-    local = services.texts.local(key)
+    local = services.knowledge.texts.local(key)
     return {normalise(w) for lang in ("zh-Hans", "zh-Hant", "en") for w in local.get(lang).split("|") if w.strip()}
 
 

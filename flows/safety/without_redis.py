@@ -40,7 +40,7 @@ def crisis_answer(detector: Detector) -> CrisisAnswer:
         else:
             await _open_priority_case(services, ref, risk)
         lang = detect_language(inbound.text) or "zh-Hans"
-        return Reply(text=services.texts.get(EMERGENCY_TEXT, lang, hotline=await _hotline(services, ref)))
+        return Reply(text=services.knowledge.texts.get(EMERGENCY_TEXT, lang, hotline=await _hotline(services, ref)))
     return answer
 
 
