@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot import health, labels, localtime, security_headers
+from bot import health, labels, language, localtime, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, KNOWLEDGE, SERVICES
 from bot.auth import template_context
 from bot.config import Config
@@ -63,6 +63,7 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession()
     sessions, autocommit = make_sessionmaker(engine), make_autocommit_sessionmaker(engine)
     transcript = Transcript(engine)
+    transcript.read_with_resident(language.CHOSEN, language.chosen_tag_id())  # the turn's reply language
     api = WeChatAPI(http, redis, base=config.wechat_api_base, appid=config.wechat_appid,
                     secret=config.wechat_secret)
     window = CsWindow(redis)
