@@ -147,12 +147,15 @@ async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None
 async def _language(services: Services, inbound: Inbound, ref: ResidentRef) -> str:
     """The turn's reply language. A message written before (a retry after its worker died) comes
     back without what was read with the resident: whether they chose a language is then asked, and
-    only when the message would change it."""
+    only when the message would change it (unanswered, they keep their own)."""
     if CHOSEN in ref.facts or ref.is_new or not ref.id or reply_language(inbound.text, ref) == ref.language:
         return reply_language(inbound.text, ref)
-    async with services.autocommit() as session:
-        chosen = await session.scalar(select(ResidentTag.id).where(
-            ResidentTag.resident_id == ref.id, ResidentTag.tag == CHOSEN_TAG))
+    try:
+        async with services.autocommit() as session:
+            chosen = await session.scalar(select(ResidentTag.id).where(
+                ResidentTag.resident_id == ref.id, ResidentTag.tag == CHOSEN_TAG))
+    except DATABASE_ERRORS:
+        return ref.language
     return reply_language(inbound.text, ref, chosen=chosen is not None)
 
 

@@ -2,12 +2,16 @@
 the message says too little to tell; the safety path and the router answer in the same one."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
 from bot.language import CHOSEN, reply_language
 from bot.models import Resident
 from bot.transcript import ResidentRef
+from bot.turn import run_turn
+from bot.values import Inbound
 
 ENGLISH = "I want to kill myself"
 
@@ -61,3 +65,13 @@ def say_text(platform, services):
         await settle(services)
         return answer.text
     return send
+
+
+async def test_a_message_written_before_still_keeps_a_chosen_language(services, say_text):
+    """Its worker died after writing it: the retry's turn reads the resident without their facts."""
+    await say_text("o-rewritten", "简体")
+    inbound = Inbound("o-rewritten", "text", datetime.now(timezone.utc), text=ENGLISH, msg_id="9001")
+    await services.transcript.record_inbound(inbound)
+    ref, replies = await run_turn(services, inbound)
+    assert CHOSEN not in ref.facts
+    assert "我们在这里" in replies[0].text
