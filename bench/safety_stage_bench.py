@@ -40,7 +40,8 @@ async def main() -> None:
     now = datetime.now(timezone.utc)
     # Each text made unique (a number appended), as residents' messages are: the detector caches
     # readings of messages it has just read, and a repeated text would measure the cache.
-    turns = [Turn(Inbound("o-bench", "text", now, text=f"{text} {n}"), ref) for n, text in enumerate(MESSAGES * 200)]
+    turns = [Turn(Inbound("o-bench", "text", now, text=f"{text} {n}"), ref, "zh-Hans")
+             for n, text in enumerate(MESSAGES * 200)]
     for turn in turns[:100]:
         await stage(turn)
     stage_us, scan_us = [], []

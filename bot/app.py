@@ -13,8 +13,8 @@ import jinja2
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot import health, labels, localtime, security_headers
-from bot.appkeys import CONFIG, CRYPTO, HTTP, SERVICES
+from bot import health, labels, language, localtime, security_headers
+from bot.appkeys import CONFIG, CRYPTO, HTTP, KNOWLEDGE, SERVICES
 from bot.auth import template_context
 from bot.config import Config
 from bot.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
@@ -34,7 +34,7 @@ from bot.tasks import TaskSet
 from bot.transcript import Transcript
 from bot.wechat import webhook
 from bot.wechat.api import WeChatAPI
-from knowledge.texts import load_texts
+from knowledge.library import load_knowledge
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,14 @@ async def request_ids(request: web.Request, handler):
 
 async def core_services(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
+    # content is read and checked once per worker, off the event loop: a bad file stops the start
+    knowledge = app[KNOWLEDGE] if KNOWLEDGE in app else await asyncio.to_thread(load_knowledge)
     engine = make_engine(config.database_url)
     redis = connect_redis(config.redis_url)
     http = aiohttp.ClientSession()
     sessions, autocommit = make_sessionmaker(engine), make_autocommit_sessionmaker(engine)
     transcript = Transcript(engine)
+    transcript.read_with_resident(language.CHOSEN, language.chosen_tag_id())  # the turn's reply language
     api = WeChatAPI(http, redis, base=config.wechat_api_base, appid=config.wechat_appid,
                     secret=config.wechat_secret)
     window = CsWindow(redis)
@@ -70,9 +73,9 @@ async def core_services(app: web.Application) -> AsyncIterator[None]:
         config=config, db=sessions, autocommit=autocommit, redis=redis, api=api, transcript=transcript,
         messenger=Messenger(api, window, transcript), states=StateStore(redis), locks=ResidentLocks(redis),
         dedup=DedupStore(redis), cs_window=window, pipeline=Pipeline(), tasks=tasks, spool=Spool(redis),
-        texts=load_texts())
+        knowledge=knowledge)
     services.read_ahead.add(StateStore.key)  # the router reads the flow state on every text
-    app[labels.LABELS] = labels.Labels(services.texts)
+    app[labels.LABELS] = labels.Labels(knowledge.texts)
     if config.encrypted:
         app[CRYPTO] = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid)
     drainer = asyncio.create_task(keep_draining(services), name="spool-drain")

@@ -13,6 +13,7 @@ import logging
 from typing import Awaitable, Callable
 
 from bot import metrics
+from bot.language import reply_language
 from bot.services import Services
 from bot.transcript import ResidentRef, is_transcribed
 from bot.turn import DATABASE_ERRORS, busy_reply
@@ -23,20 +24,21 @@ log = logging.getLogger(__name__)
 ANSWERED_EVENTS = {"subscribe", "scan", "click"}  # a resident asked for something; other events want no reply
 
 # Reads the message for a crisis; for one, does what it can without Redis and returns the emergency
-# answer, else None.
-CrisisAnswer = Callable[[Services, Inbound, ResidentRef | None], Awaitable[Reply | None]]
+# answer in the reply language given, else None.
+CrisisAnswer = Callable[[Services, Inbound, ResidentRef | None, str], Awaitable[Reply | None]]
 
 
 async def answer_without_redis(services: Services, inbound: Inbound, crisis: CrisisAnswer | None) -> Reply | None:
     """The passive reply (None: answer `success`); the transcript and the case as far as the database allows."""
     ref, transcript = await _keep(services, inbound)
-    reply = await crisis(services, inbound, ref) if crisis is not None else None
+    lang = reply_language(inbound.text, ref)
+    reply = await crisis(services, inbound, ref, lang) if crisis is not None else None
     outcome = "emergency" if reply is not None else "busy"
     if reply is None:
         if inbound.kind == "event" and inbound.event not in ANSWERED_EVENTS:
             outcome = "none"
         else:
-            reply = busy_reply(services, inbound)
+            reply = busy_reply(services, lang)
     if ref is not None and reply is not None:
         try:
             await services.transcript.record_outbound(ref, [reply], delivery="passive")

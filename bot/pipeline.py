@@ -20,6 +20,7 @@ from bot.values import Inbound, Reply
 class Turn:
     inbound: Inbound
     resident: ResidentRef
+    language: str  # the reply language, decided once for the turn (bot.language)
     notes: dict = field(default_factory=dict)  # what one stage tells later ones (e.g. the risk reading)
 
 

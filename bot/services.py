@@ -18,7 +18,7 @@ from bot.stores.state import StateStore
 from bot.tasks import TaskSet
 from bot.transcript import Transcript
 from bot.wechat.api import WeChatAPI
-from knowledge.texts import Texts
+from knowledge.library import Knowledge
 
 
 @dataclass
@@ -37,5 +37,5 @@ class Services:
     pipeline: Pipeline
     tasks: TaskSet
     spool: Spool
-    texts: Texts
+    knowledge: Knowledge  # every text, scale, tip and station, loaded and checked once at start
     read_ahead: ReadAhead = field(default_factory=ReadAhead)  # keys a turn reads with the resident's lock

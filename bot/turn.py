@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import metrics
+from bot.language import CHOSEN, CHOSEN_TAG, reply_language
+from bot.models import ResidentTag
 from bot.pipeline import Turn
 from bot.services import Services
 from bot.stores import read_ahead
 from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
-from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,9 @@ def split_for_passive(replies: list[Reply]) -> tuple[Reply | None, list[Reply]]:
     return replies[0], replies[1:]
 
 
-def busy_reply(services: Services, inbound: Inbound) -> Reply:
+def busy_reply(services: Services, lang: str) -> Reply:
     """What a resident hears while the database is down: we have it, and the numbers to call now."""
-    return Reply(text=services.texts.get("system.busy", detect_language(inbound.text) or "zh-Hans"))
+    return Reply(text=services.knowledge.texts.get("system.busy", lang))
 
 
 async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | None, list[Reply]]:
@@ -78,7 +80,7 @@ async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | 
                 ref = await _record(services, inbound, window_opened=True)
             except DATABASE_ERRORS:
                 log.warning("database unavailable; message spooled", extra={"kind": inbound.kind})
-                reply = busy_reply(services, inbound)
+                reply = busy_reply(services, reply_language(inbound.text))
                 await services.spool.hold(inbound, reply.text)
                 metrics.SPOOLED.inc()
                 return None, [reply]
@@ -131,14 +133,30 @@ async def _record(services: Services, inbound: Inbound, *, late: bool = False, a
 async def _respond(services: Services, inbound: Inbound, ref: ResidentRef | None) -> list[Reply]:
     """Run the stages; a failing stage still leaves the resident with an answer and the numbers."""
     turn_ref = ref or ResidentRef(0, inbound.openid, 0, "zh-Hans", False, True)
+    lang = await _language(services, inbound, turn_ref)
     try:
-        return await services.pipeline.run(Turn(inbound, turn_ref))
+        return await services.pipeline.run(Turn(inbound, turn_ref, lang))
     except (RedisConnectionError, RedisTimeoutError):
         raise  # Redis went away mid-turn: the webhook answers without it, a crisis included (bot/degraded.py)
     except Exception:
         log.exception("turn failed", extra={"kind": inbound.kind})
         metrics.TURN_FAILURES.inc()
-        return [busy_reply(services, inbound)] if ref is not None else []
+        return [busy_reply(services, lang)] if ref is not None else []
+
+
+async def _language(services: Services, inbound: Inbound, ref: ResidentRef) -> str:
+    """The turn's reply language. A message written before (a retry after its worker died) comes
+    back without what was read with the resident: whether they chose a language is then asked, and
+    only when the message would change it (unanswered, they keep their own)."""
+    if CHOSEN in ref.facts or ref.is_new or not ref.id or reply_language(inbound.text, ref) == ref.language:
+        return reply_language(inbound.text, ref)
+    try:
+        async with services.autocommit() as session:
+            chosen = await session.scalar(select(ResidentTag.id).where(
+                ResidentTag.resident_id == ref.id, ResidentTag.tag == CHOSEN_TAG))
+    except DATABASE_ERRORS:
+        return ref.language
+    return reply_language(inbound.text, ref, chosen=chosen is not None)
 
 
 async def turn_with_deadline(services: Services, inbound: Inbound,

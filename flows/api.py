@@ -17,7 +17,6 @@ from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Resident
 from flows import consent
-from flows.keys import KNOWLEDGE
 from flows.models import Event, Registration
 from flows.record import save_assessment
 from flows.safety.scale_item import safety_item_on_paper
@@ -50,7 +49,8 @@ async def json_body(request: web.Request) -> dict:
 @require_role(*STAFF)
 async def post_assessment(request: web.Request) -> web.Response:
     body = await json_body(request)
-    services, knowledge = request.app[SERVICES], request.app[KNOWLEDGE]
+    services = request.app[SERVICES]
+    knowledge = services.knowledge
     try:
         scale = knowledge.scales.get(str(body.get("scale", "")))
     except ValueError as exc:
@@ -129,7 +129,7 @@ def _apply(request: web.Request, event: Event, body: dict, *, creating: bool) ->
         raise bad("'title_zh' must not be empty")
     if "station_id" in body:
         try:
-            request.app[KNOWLEDGE].stations.get(body["station_id"])
+            request.app[SERVICES].knowledge.stations.get(body["station_id"])
         except KeyError:
             raise bad(f"unknown station_id {body['station_id']!r} (ids are in knowledge/data/stations.yaml)") from None
     if "capacity" in body and (isinstance(body["capacity"], bool) or not isinstance(body["capacity"], int)

@@ -39,10 +39,13 @@ class Words:
 @dataclass
 class Ctx:
     services: Services
-    knowledge: Knowledge
     turn: Turn
     lang: str
     welcome_covers: bool = False  # this turn's answer says nothing the welcome does not (first contact)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.services.knowledge
 
     @property
     def ref(self) -> ResidentRef:

@@ -180,7 +180,7 @@ async def tell_promoted(ctx: Ctx, resident_id: int, item: Event) -> None:
     ref = await regs.resident_ref(ctx.services, resident_id)
     if ref is None:
         return
-    theirs = Ctx(ctx.services, ctx.knowledge, ctx.turn, ref.language)
+    theirs = Ctx(ctx.services, ctx.turn, ref.language)
     text = theirs.t("events.promoted", title=title(theirs, item), when=when(item))
     results = await ctx.services.messenger.send(ref, [Reply(text=text)])
     log.info("waiting list promotion told", extra={"event_id": item.id, "ok": all(r.ok for r in results)})

@@ -11,12 +11,11 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.appkeys import CONFIG
+from bot.appkeys import CONFIG, SERVICES
 from bot.config import RetentionPolicy
 from bot.values import Reply
 from flows import consent
 from flows.context import Ctx
-from flows.keys import KNOWLEDGE
 from handoff.review.requests import file_request
 from knowledge.content import LANGUAGES
 from knowledge.texts import Texts
@@ -66,7 +65,7 @@ async def withdraw(ctx: Ctx) -> list[Reply]:
 
 
 async def privacy_page(request: web.Request) -> web.Response:
-    texts = request.app[KNOWLEDGE].texts
+    texts = request.app[SERVICES].knowledge.texts
     lang = request.query.get("lang", "zh-Hans")
     lang = lang if lang in LANGUAGES else "zh-Hans"
     title, *points = notice_text(texts, lang, request.app[CONFIG].retention).split("\n")

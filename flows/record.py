@@ -21,8 +21,7 @@ from bot.db import utcnow
 from bot.models import Resident
 from bot.services import Services
 from bot.values import Article, Reply
-from flows.chart import BandArea, band_fill, trend_svg
-from flows.keys import KNOWLEDGE
+from bot.charts import BandArea, band_fill, trend_svg
 from flows.models import Assessment
 from knowledge.scales import ScoreResult
 
@@ -90,7 +89,7 @@ async def record_reply(ctx) -> list[Reply]:
 
 async def record_page(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    knowledge = request.app[KNOWLEDGE]
+    knowledge = services.knowledge
     resident_id = read_token(request.app[CONFIG].secret_key, request.match_info["token"])
     resident = None
     if resident_id is not None:

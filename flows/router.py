@@ -9,10 +9,10 @@ pushes still goes through), the top-level menu numbers, then what the free text 
 from __future__ import annotations
 
 import logging
-import re
 
 from sqlalchemy import select, update
 
+from bot.language import CHOSEN_TAG
 from bot.models import Resident, ResidentTag
 from bot.pipeline import Turn
 from bot.services import Services
@@ -31,8 +31,6 @@ from flows.privacy import notice_reply, pointer, withdraw
 from flows.record import record_reply
 from flows.stations import StationsFlow
 from flows.tips import TipsFlow, set_daily_tip
-from knowledge.library import Knowledge
-from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +39,6 @@ FLOWS: dict[str, type[Flow]] = {f.name: f for f in (AssessmentFlow, TipsFlow, Ev
 RESUME_AFTER = 30 * 60  # seconds of silence after which a half-done assessment asks before going on
 EXPIRE_AFTER = 24 * 3600  # seconds after which a flow is over
 LOCATION_SLOT = "location"
-LANG_CHOSEN_TAG = "lang_chosen"
-DETECT_MIN_WORDS = 2  # one English word ("menu", "maybe", "PHQ") says nothing about the resident's language
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 AREAS = {"menu.words.assess": "assessment", "menu.words.tips": "tips", "menu.words.events": "events",
          "menu.words.stations": "stations", "menu.words.counsellor": "counsellor"}
@@ -63,9 +58,9 @@ PLATFORM_REPORTS = {"templatesendjobfinish", "masssendjobfinish"}
 
 
 class Router:
-    def __init__(self, services: Services, knowledge: Knowledge) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.knowledge = knowledge
+        knowledge = self.knowledge = services.knowledge
         self.words = Words(knowledge.texts, GLOBAL_WORDS)
         self.understanding = Understanding(self)
         self.flow_words = {name: Words(knowledge.texts, list(flow.own_words)) for name, flow in FLOWS.items()}
@@ -74,7 +69,7 @@ class Router:
         inbound = turn.inbound
         if inbound.kind == "event" and inbound.event in PLATFORM_REPORTS:
             return None
-        ctx = Ctx(self.services, self.knowledge, turn, turn.resident.language)
+        ctx = Ctx(self.services, turn, turn.language)
         if inbound.kind == "event":
             return await self.on_event(ctx, inbound)
         if inbound.kind == "location":
@@ -83,7 +78,8 @@ class Router:
             return await self.on_location(ctx, inbound.latitude, inbound.longitude, explicit=True)
         if not inbound.text.strip():
             return [Reply(text=ctx.t("menu.not_text", menu=ctx.menu()))]
-        await self.detect_language(ctx, inbound.text)
+        if turn.language != turn.resident.language:  # they wrote in another language, and chose none
+            await self._store_language(ctx, turn.language, chosen=False)
         replies = await self.on_text(ctx, inbound.text)
         if ctx.ref.is_new:  # first contact: who we are, and the emergency numbers, come first
             welcome = self.welcome(ctx)
@@ -204,26 +200,12 @@ class Router:
         await self._store_language(ctx, lang, chosen=True)
         return [Reply(text=ctx.t("language_switched")), Reply(text=ctx.menu())]
 
-    async def detect_language(self, ctx: Ctx, text: str) -> None:
-        """Adopt the language a resident writes in, unless they chose one themselves."""
-        detected = detect_language(text)
-        if detected is None or detected == ctx.lang:
-            return
-        if detected == "en" and len(_LATIN_WORD.findall(text)) < DETECT_MIN_WORDS:
-            return
-        async with self.services.db() as session:
-            chosen = await session.scalar(select(ResidentTag.id).where(
-                ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == LANG_CHOSEN_TAG))
-        if chosen is None:
-            ctx.lang = detected
-            await self._store_language(ctx, detected, chosen=False)
-
     async def _store_language(self, ctx: Ctx, lang: str, *, chosen: bool) -> None:
         async with self.services.db.begin() as session:
             await session.execute(update(Resident).where(Resident.id == ctx.ref.id).values(language=lang))
             if chosen and await session.scalar(select(ResidentTag.id).where(
-                    ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == LANG_CHOSEN_TAG)) is None:
-                session.add(ResidentTag(resident_id=ctx.ref.id, tag=LANG_CHOSEN_TAG))
+                    ResidentTag.resident_id == ctx.ref.id, ResidentTag.tag == CHOSEN_TAG)) is None:
+                session.add(ResidentTag(resident_id=ctx.ref.id, tag=CHOSEN_TAG))
         log.info("language set", extra={"language": lang, "chosen": chosen})
         self.services.tasks.start(follow_language(self.services.api, ctx.openid, lang, tuple(LANGUAGES.values())),
                                   name=f"menu-language:{ctx.openid[-6:]}")  # the menu follows the reply language

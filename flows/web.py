@@ -1,5 +1,4 @@
-"""The flows package in the app: the knowledge loaded once, the router stage, the record and privacy pages,
-the APIs."""
+"""The flows package in the app: the router stage, the record and privacy pages, the APIs."""
 from __future__ import annotations
 
 import asyncio
@@ -12,24 +11,19 @@ from bot.appkeys import SERVICES
 from bot.db import utcnow
 from bot.pipeline import ORDER_ROUTER
 from flows import api
-from flows.keys import KNOWLEDGE
 from flows.models import Event
 from flows.privacy import PAGE as PRIVACY_PAGE, notice_text, privacy_page
 from flows.record import record_page
 from flows.router import Router
 from knowledge.events_seed import load_event_seeds
-from knowledge.library import load_knowledge
 
-__all__ = ["KNOWLEDGE", "setup_app", "seed_demo"]
+__all__ = ["setup_app", "seed_demo"]
 
 
 async def flows_services(app: web.Application) -> AsyncIterator[None]:
-    """Content is read once per worker; a test may put its own knowledge on the app before start."""
-    if KNOWLEDGE not in app:
-        app[KNOWLEDGE] = await asyncio.to_thread(load_knowledge)
     services = app[SERVICES]
-    notice_text(app[KNOWLEDGE].texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
-    services.pipeline.add(ORDER_ROUTER, "router", Router(services, app[KNOWLEDGE]))
+    notice_text(services.knowledge.texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
+    services.pipeline.add(ORDER_ROUTER, "router", Router(services))
     yield
 
 
@@ -42,7 +36,7 @@ def setup_app(app: web.Application) -> None:
 
 async def seed_demo(app: web.Application) -> None:
     """The demo events from knowledge/data/events.yaml, once each (matched by their seed id)."""
-    knowledge = app[KNOWLEDGE]
+    knowledge = app[SERVICES].knowledge
     seeds = await asyncio.to_thread(load_event_seeds, utcnow(), knowledge.stations)
     async with app[SERVICES].db.begin() as session:
         known = set(await session.scalars(select(Event.seed_key).where(Event.seed_key.is_not(None))))

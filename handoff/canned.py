@@ -31,13 +31,13 @@ async def canned_list(services: Services) -> list[dict]:
         rows = list(await session.scalars(select(CannedResponse).order_by(CannedResponse.shortcut)))
     if rows:
         return [{"id": r.id, "shortcut": r.shortcut, "text": r.body} for r in rows]
-    return [{"id": None, "shortcut": c["key"], "text": c["text"]} for c in content.canned()]
+    return [{"id": None, "shortcut": c["key"], "text": c["text"]} for c in content.canned(services.knowledge.texts)]
 
 
-async def _copy_defaults(session: AsyncSession, staff_id: int) -> None:
+async def _copy_defaults(session: AsyncSession, services: Services, staff_id: int) -> None:
     if await session.scalar(select(func.count()).select_from(CannedResponse)):
         return
-    for c in content.canned():
+    for c in content.canned(services.knowledge.texts):
         session.add(CannedResponse(shortcut=c["key"], body=c["text"], updated_by=staff_id, updated_at=utcnow()))
     await session.flush()
 
@@ -68,7 +68,7 @@ async def save(request: web.Request) -> web.Response:
     if not body or len(body) > MAX_BODY:
         return _error(400, f"回复内容不能为空，且不超过 {MAX_BODY} 字")
     async with services.db.begin() as session:
-        await _copy_defaults(session, user.id)
+        await _copy_defaults(session, services, user.id)
         row = await session.scalar(select(CannedResponse).where(CannedResponse.shortcut == shortcut))
         if row is None:
             session.add(CannedResponse(shortcut=shortcut, body=body, updated_by=user.id, updated_at=utcnow()))
@@ -82,7 +82,7 @@ async def remove(request: web.Request) -> web.Response:
     services, user = request.app[SERVICES], await current_user(request)
     shortcut = request.match_info["shortcut"]
     async with services.db.begin() as session:
-        await _copy_defaults(session, user.id)
+        await _copy_defaults(session, services, user.id)
         done = await session.execute(delete(CannedResponse).where(CannedResponse.shortcut == shortcut))
     if not done.rowcount:
         return _error(404, "没有这个快捷词")
@@ -104,7 +104,7 @@ async def composer(request: web.Request) -> web.Response:
     return web.json_response({
         "sends_left": await services.cs_window.remaining(resident.openid),
         "variables": {"name": resident.name or "您", "counsellor": user.display_name or user.username,
-                      "hotline": content.local_hotline(resident.area)}})
+                      "hotline": content.local_hotline(services.knowledge, resident.area)}})
 
 
 def setup_routes(app: web.Application) -> None:

@@ -256,9 +256,10 @@ async def record_satisfaction(services: Services, case_id: int, resident_id: int
 async def _tell_resident_closed(services: Services, case: Case, actor_id: int | None,
                                 follow_up: FollowUpPlan | None) -> list[Delivery]:
     ref = await resident_ref(services, case.resident_id)
-    text = content.say("closed", ref.language)
+    text = content.say(services.knowledge, "closed", ref.language)
     if follow_up is not None:
-        text += "\n" + content.say("followup_planned", ref.language, when=localtime.fmt(follow_up.due_at))
+        text += "\n" + content.say(services.knowledge, "followup_planned", ref.language,
+                                   when=localtime.fmt(follow_up.due_at))
     # the resident's next message within a day goes to the after-close flow (flows/after_close.py)
     await services.states.set(ref.openid, FlowState(AFTER_CLOSE, "closed", {"case_id": case.id}),
                               ttl=AFTER_CLOSE_SECONDS)

@@ -8,8 +8,9 @@ from bot import localtime
 from bot.labels import Labels
 from bot.models import Message, Resident, StaffUser
 from bot.services import Services
-from handoff.content import home_station, stations
+from handoff.content import home_station
 from handoff.models import Callback, Case, CaseEvent, Note
+from knowledge.stations import StationMap
 
 
 def iso(moment) -> str | None:
@@ -69,14 +70,15 @@ async def resident_record(services: Services, resident_id: int) -> dict:
             if closed else []
         callbacks = list(await session.scalars(select(Callback).where(Callback.resident_id == resident_id)
                                                .order_by(Callback.id.desc()).limit(5)))
-        assessments, registrations = await _flows_record(session, resident_id)
+        assessments, registrations = await _flows_record(session, services.knowledge.stations, resident_id)
         consent = await _consent(session, resident_id)
-    county = {c.id: c.name.get("zh-Hans") for c in stations().counties()}
+    stations = services.knowledge.stations
+    county = {c.id: c.name.get("zh-Hans") for c in stations.counties()}
     return {
         "resident": {"id": resident.id, "language": resident.language, "area": county.get(resident.area, resident.area),
                      "subscribed": resident.subscribed, "since": iso(resident.created_at), "scene": resident.scene,
                      "tags": [t.tag for t in resident.tags],
-                     "station": home_station(resident.area).name.get("zh-Hans")},
+                     "station": home_station(stations, resident.area).name.get("zh-Hans")},
         "cases": [_past_case(c, names, notes) for c in past],
         "callbacks": [{"phone": c.phone, "status": c.status, "at": iso(c.created_at)} for c in callbacks],
         "assessments": assessments,
@@ -109,7 +111,7 @@ def _past_case(case: Case, names: dict[int, str], notes: list[Note]) -> dict:
     return found
 
 
-async def _flows_record(session, resident_id: int) -> tuple[list[dict], list[dict]]:
+async def _flows_record(session, stations: StationMap, resident_id: int) -> tuple[list[dict], list[dict]]:
     """Assessments (grouped by scale, oldest first, for the trend) and event registrations, when flows is present."""
     try:
         from flows.models import Assessment, Event, Registration
@@ -126,12 +128,12 @@ async def _flows_record(session, resident_id: int) -> tuple[list[dict], list[dic
                                   .where(Registration.resident_id == resident_id)
                                   .order_by(Event.starts_at.desc()).limit(10))).all()
     registrations = [{"title": e.title_zh, "status": r.status, "starts_at": iso(e.starts_at),
-                      "station": _station_name(e.station_id)} for r, e in regs]
+                      "station": _station_name(stations, e.station_id)} for r, e in regs]
     return assessments, registrations
 
 
-def _station_name(station_id: str) -> str:
+def _station_name(stations: StationMap, station_id: str) -> str:
     try:
-        return stations().get(station_id).name.get("zh-Hans")
+        return stations.get(station_id).name.get("zh-Hans")
     except KeyError:
         return station_id

@@ -27,6 +27,7 @@ from handoff import content, events
 from handoff.cases import AFTER_CLOSE, OPEN, case_fields, log_event, open_case, raise_level, record_satisfaction, resident_ref, turn_open_case
 from handoff.models import Case
 from handoff.presence import Presence
+from knowledge.library import Knowledge
 from handoff.queue import CaseQueue
 from handoff.roster import on_duty
 
@@ -101,28 +102,30 @@ async def request_handoff(services: Services, ref: ResidentRef, *, reason: str, 
     area = await resident_area(services, ref.id)
     if not counsellors:
         await _mark_fallen_back(services, case.id)
-        return HandoffTicket(case.id, case.level, position, wait, False, off_duty_replies(ref.language, area, now))
+        return HandoffTicket(case.id, case.level, position, wait, False, off_duty_replies(services.knowledge, ref.language, area, now))
     await _remember_position(services, case.id, position)
     return HandoffTicket(case.id, case.level, position, wait, True,
-                         waiting_replies(ref.language, area, case.level, position, wait))
+                         waiting_replies(services.knowledge, ref.language, area, case.level, position, wait))
 
 
-def waiting_replies(lang: str, area: str, level: int, position: int, wait: int) -> list[Reply]:
+def waiting_replies(knowledge: Knowledge, lang: str, area: str, level: int, position: int, wait: int) -> list[Reply]:
     if level >= PRIORITY_LEVEL:
-        first = content.say("finding_priority", lang)
+        first = content.say(knowledge, "finding_priority", lang)
     else:
-        first = content.say("finding", lang, position=position, wait=content.wait_text(wait, lang))
-    return [Reply(text=first), Reply(text=content.say("while_waiting", lang, hotline=content.local_hotline(area)))]
+        first = content.say(knowledge, "finding", lang, position=position,
+                            wait=content.wait_text(knowledge, wait, lang))
+    hotline = content.local_hotline(knowledge, area)
+    return [Reply(text=first), Reply(text=content.say(knowledge, "while_waiting", lang, hotline=hotline))]
 
 
-def off_duty_replies(lang: str, area: str, at: datetime) -> list[Reply]:
-    return [Reply(text=content.say("off_duty", lang, hotline=content.local_hotline(area),
-                                   station=content.station_line(area, lang, at)))]
+def off_duty_replies(knowledge: Knowledge, lang: str, area: str, at: datetime) -> list[Reply]:
+    return [Reply(text=content.say(knowledge, "off_duty", lang, hotline=content.local_hotline(knowledge, area),
+                                   station=content.station_line(knowledge, area, lang, at)))]
 
 
-def fallback_replies(lang: str, area: str, at: datetime) -> list[Reply]:
-    return [Reply(text=content.say("fallback", lang, hotline=content.local_hotline(area),
-                                   station=content.station_line(area, lang, at)))]
+def fallback_replies(knowledge: Knowledge, lang: str, area: str, at: datetime) -> list[Reply]:
+    return [Reply(text=content.say(knowledge, "fallback", lang, hotline=content.local_hotline(knowledge, area),
+                                   station=content.station_line(knowledge, area, lang, at)))]
 
 
 async def resident_area(services: Services, resident_id: int) -> str:
@@ -132,7 +135,8 @@ async def resident_area(services: Services, resident_id: int) -> str:
 
 async def resident_hotline(services: Services, resident_id: int | None) -> str:
     """The resident's county line when their area is known, else the city's (None asks the database nothing)."""
-    return content.local_hotline(await resident_area(services, resident_id) if resident_id is not None else "")
+    area = await resident_area(services, resident_id) if resident_id is not None else ""
+    return content.local_hotline(services.knowledge, area)
 
 
 async def _mark_fallen_back(services: Services, case_id: int) -> None:

@@ -19,12 +19,14 @@ from bot.transcript import describe
 from bot.values import Reply
 from handoff import cases, content, events
 from handoff.models import Callback
+from knowledge.texts import Texts
 
 PHONE = re.compile(r"\+?\d[\d\- ]{5,18}\d")
 
 
 def make_stage(services: Services):
     services.transcript.read_with_resident(cases.OPEN_CASE, cases.open_case_id())  # asked on every turn
+    keywords = Keywords(services.knowledge.texts)  # compiled at start: a bad keyword list stops it there
 
     async def handoff_stage(turn: Turn) -> list[Reply] | None:
         if not turn.resident.id:
@@ -41,28 +43,35 @@ def make_stage(services: Services):
             **cases.case_fields(case))
         if case.status == "active":
             return []
-        return await _while_waiting(services, turn, case)
+        return await _while_waiting(services, keywords, turn, case)
     return handoff_stage
 
 
-async def _while_waiting(services: Services, turn: Turn, case) -> list[Reply] | None:
-    lang, text = turn.resident.language, turn.inbound.text
-    if text and content.keyword_pattern("callback").match(text):
+class Keywords:
+    """The words a waiting resident uses to leave a number or leave the queue, compiled once."""
+
+    def __init__(self, texts: Texts) -> None:
+        self.callback = content.keyword_pattern(texts, "callback")
+        self.cancel = content.keyword_pattern(texts, "cancel")
+
+    def is_cancel(self, text: str) -> bool:
+        """Only a short message that is just the word: "取消" leaves the queue, "我想取消预约的活动…" does not."""
+        match = self.cancel.match(text)
+        return bool(match) and len(text.strip()) <= len(match.group(0).strip()) + 2
+
+
+async def _while_waiting(services: Services, keywords: Keywords, turn: Turn, case) -> list[Reply] | None:
+    lang, text, knowledge = turn.resident.language, turn.inbound.text, services.knowledge
+    if text and keywords.callback.match(text):
         phone = PHONE.search(text)
         if phone is None:
-            return [Reply(text=content.say("callback_need_phone", lang))]
+            return [Reply(text=content.say(knowledge, "callback_need_phone", lang))]
         await save_callback(services, case, phone.group(0), text)
-        return [Reply(text=content.say("callback_saved", lang, phone=phone.group(0)))]
-    if text and _is_cancel(text):
+        return [Reply(text=content.say(knowledge, "callback_saved", lang, phone=phone.group(0)))]
+    if text and keywords.is_cancel(text):
         await cases.close(services, case.id, None, "withdrawn", None, "resident left the queue")
-        return [Reply(text=content.say("cancelled", lang))]
+        return [Reply(text=content.say(knowledge, "cancelled", lang))]
     return None if case.fallback_at is not None else []
-
-
-def _is_cancel(text: str) -> bool:
-    """Only a short message that is just the word: "取消" leaves the queue, "我想取消预约的活动…" does not."""
-    match = content.keyword_pattern("cancel").match(text)
-    return bool(match) and len(text.strip()) <= len(match.group(0).strip()) + 2
 
 
 async def save_callback(services: Services, case, phone: str, message: str) -> None:

@@ -52,7 +52,7 @@ async def escalate_and_fall_back(services: Services, now: datetime) -> tuple[lis
                 fell_back.append(case.id)
                 ref = await cases.resident_ref(services, case.resident_id)
                 area = await resident_area(services, ref.id)
-                await services.messenger.send(ref, fallback_replies(ref.language, area, now))
+                await services.messenger.send(ref, fallback_replies(services.knowledge, ref.language, area, now))
                 await events.publish(services.redis, "fallback", **cases.case_fields(case))
     return escalated, fell_back
 
@@ -112,8 +112,8 @@ async def update_positions(services: Services) -> list[int]:
         async with services.db.begin() as session:
             await session.execute(update(Case).where(Case.id == case_id).values(told_position=position))
         ref = await cases.resident_ref(services, case.resident_id)
-        wait = content.wait_text(estimate_wait(position, counsellors), ref.language)
-        await services.messenger.send(ref, [Reply(text=content.say("position_update", ref.language,
+        wait = content.wait_text(services.knowledge, estimate_wait(position, counsellors), ref.language)
+        await services.messenger.send(ref, [Reply(text=content.say(services.knowledge, "position_update", ref.language,
                                                                    position=position, wait=wait))])
         told.append(case_id)
     return told

@@ -1,7 +1,6 @@
 """handoff plugs into the app: the turn stage, the sweep, the event hub, the console pages and API."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import AsyncIterator
@@ -14,7 +13,7 @@ from bot.auth import current_user, require_role
 from bot.origin import same_origin
 from bot.pipeline import ORDER_HANDOFF
 from bot.tasks import TaskSet
-from handoff import api, api_history, api_stepin, canned, content, followup_tasks
+from handoff import api, api_history, api_stepin, canned, followup_tasks
 from handoff.hub import Hub, Viewer
 from handoff.presence import BEAT_SECONDS, Presence
 from handoff.roster import set_weekly
@@ -29,7 +28,6 @@ STAFF = ("counsellor", "supervisor")
 
 async def handoff_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
-    await asyncio.to_thread(content.load_all)
     services.pipeline.add(ORDER_HANDOFF, "handoff", make_stage(services))
     hub = app[HUB] = Hub(services.redis)
     # Loops that live as long as the worker get their own TaskSet: services.tasks holds per-turn work

@@ -109,13 +109,13 @@ async def preview(request: web.Request, campaign: Campaign, openid: str) -> dict
                 ResidentTag.resident_id == resident.id, ResidentTag.tag.startswith(content.STATION_TAG)))
         recipient = Recipient(resident.id, resident.openid, resident.name, resident.language, resident.area)
     today = localtime.local(utcnow()).date()
-    shared = {"assessment_due": today.isoformat(), "tip": content.tip_context(content.tip_of_the_day(today)),
+    shared = {"assessment_due": today.isoformat(), "tip": content.tip_context(content.tip_of_the_day(today, out.services.knowledge.tips)),
               "event": {"title": "（活动名称）", "starts_at": localtime.fmt(utcnow()), "place": "（地点）",
                         "reminder": "（活动提醒）"}}
     try:
         renderer = await compile_checked(campaign.channel, campaign.content)
         message = await render_checked(renderer, content.resident_context(
-            recipient, station[len(content.STATION_TAG):] if station else None, shared))
+            out.services.knowledge, recipient, station[len(content.STATION_TAG):] if station else None, shared))
     except RenderError as exc:
         return {"error": str(exc)}
     if message.channel == "template":

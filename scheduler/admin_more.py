@@ -13,7 +13,7 @@ from bot import localtime
 from bot.auth import require_role
 from bot.models import Resident
 from bot.spreadsheet import safe_row
-from scheduler import content, tags
+from scheduler import tags
 from scheduler.dashboard import dashboard
 from scheduler.outreach import OUTREACH
 
@@ -74,7 +74,7 @@ async def events_page(request: web.Request) -> web.Response:
     async with request.app[OUTREACH].services.db() as session:
         events = list(await session.scalars(select(Event).order_by(Event.starts_at.desc()).limit(200)))
     return aiohttp_jinja2.render_template("admin_events.html", request, {
-        "events": events, "local": localtime.input_value, "stations": content.stations().stations()})
+        "events": events, "local": localtime.input_value, "stations": request.app[OUTREACH].services.knowledge.stations.stations()})
 
 
 def _event_from(form, event) -> None:
@@ -128,7 +128,7 @@ async def event_page(request: web.Request) -> web.Response:
     event, rows = await _registrations(request)
     return aiohttp_jinja2.render_template("admin_event.html", request, {
         "event": event, "rows": rows, "attended": sum(1 for r, *_ in rows if r.attended_at is not None),
-        "local": localtime.input_value, "stations": content.stations().stations()})
+        "local": localtime.input_value, "stations": request.app[OUTREACH].services.knowledge.stations.stations()})
 
 
 @admin
@@ -160,10 +160,10 @@ async def event_csv(request: web.Request) -> web.Response:
 
 @admin
 async def knowledge_page(request: web.Request) -> web.Response:
-    library = content.tips()
+    library = request.app[OUTREACH].services.knowledge.tips
     return aiohttp_jinja2.render_template("admin_knowledge.html", request, {
         "topics": [(t, library.by_topic(t.id)) for t in library.topics()],
-        "stations": content.stations().stations()})
+        "stations": request.app[OUTREACH].services.knowledge.stations.stations()})
 
 
 @admin

@@ -1,11 +1,11 @@
 """What a campaign's templates can say about a resident: name, station, event, assessment due, tip.
 
 Shared facts of a run (the event, the tip of the day, the due date) are stored on the run in all
-languages; each resident sees them in their own language.
+languages; each resident sees them in their own language. The content comes from the one `Knowledge`
+the worker loaded at start (`Services.knowledge`).
 """
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -14,27 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import localtime
 from bot.models import ResidentTag
 from knowledge.content import LANGUAGES
-from knowledge.stations import StationMap, load_stations
-from knowledge.texts import Texts, load_texts
-from knowledge.tips import Tip, TipLibrary, load_tips
+from knowledge.library import Knowledge
+from knowledge.stations import StationMap
+from knowledge.tips import Tip, TipLibrary
 from scheduler.audiences import Recipient
 
 STATION_TAG = "station:"
-
-
-@functools.cache
-def stations() -> StationMap:
-    return load_stations()
-
-
-@functools.cache
-def texts() -> Texts:
-    return load_texts()
-
-
-@functools.cache
-def tips() -> TipLibrary:
-    return load_tips()
 
 
 def localised(value, lang: str):
@@ -50,9 +35,8 @@ def all_languages(local_text) -> dict[str, str]:
     return {lang: local_text.get(lang) for lang in LANGUAGES}
 
 
-def tip_of_the_day(day: date, library: TipLibrary | None = None) -> Tip:
+def tip_of_the_day(day: date, library: TipLibrary) -> Tip:
     """The same tip for everyone on one day, walking through the library day by day."""
-    library = library or tips()
     every = sorted((tip for topic in library.topics() for tip in library.by_topic(topic.id)), key=lambda t: t.id)
     return every[day.toordinal() % len(every)]
 
@@ -61,8 +45,8 @@ def tip_context(tip: Tip) -> dict:
     return {"id": tip.id, "title": all_languages(tip.title), "body": all_languages(tip.body), "url": tip.url or ""}
 
 
-def station_context(station_id: str) -> dict:
-    station = stations().get(station_id)
+def station_context(stations: StationMap, station_id: str) -> dict:
+    station = stations.get(station_id)
     return {"id": station.id, "name": all_languages(station.name), "address": station.address,
             "phone": station.phone}
 
@@ -77,15 +61,15 @@ async def station_tags(sessions: async_sessionmaker[AsyncSession], resident_ids:
     return {rid: tag[len(STATION_TAG):] for rid, tag in rows}
 
 
-def resident_context(recipient: Recipient, station_id: str | None, shared: dict,
+def resident_context(knowledge: Knowledge, recipient: Recipient, station_id: str | None, shared: dict,
                      now: datetime | None = None) -> dict:
     lang = recipient.language or "zh-Hans"
     context = {k: localised(v, lang) for k, v in shared.items()}
-    context.update(name=recipient.name or texts().get("scheduler.default_name", lang), language=lang,
+    context.update(name=recipient.name or knowledge.texts.get("scheduler.default_name", lang), language=lang,
                    area=recipient.area, today=(now or datetime.now(localtime.zone())).astimezone(localtime.zone()).date().isoformat())
     if station_id:
         try:
-            context["station"] = localised(station_context(station_id), lang)
+            context["station"] = localised(station_context(knowledge.stations, station_id), lang)
         except (KeyError, ValueError):
             pass  # a tag naming a station that no longer exists: the template sees no station
     return context

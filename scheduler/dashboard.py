@@ -15,7 +15,7 @@ from bot import localtime
 from bot.auth import require_role
 from bot.db import utcnow
 from bot.labels import LABELS, Labels
-from scheduler import charts
+from bot import charts
 from scheduler.models import Delivery
 from scheduler.outreach import OUTREACH
 
@@ -138,12 +138,7 @@ async def _figure(sessions, name: str, fn, since):
 
 
 def _scales(app: web.Application):
-    try:
-        from flows.keys import KNOWLEDGE
-    except ImportError:  # the flows package not installed: bands show as stored
-        return None
-    knowledge = app.get(KNOWLEDGE)
-    return knowledge.scales if knowledge else None
+    return app[OUTREACH].services.knowledge.scales
 
 
 @require_role("admin")

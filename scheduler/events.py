@@ -8,6 +8,7 @@ from sqlalchemy import exists
 from bot import localtime
 from bot.models import Resident
 from knowledge.content import LANGUAGES, to_traditional
+from knowledge.library import Knowledge
 from scheduler import content
 
 
@@ -18,15 +19,15 @@ def registrants_condition(event_id: int):
                           Registration.status == "registered")
 
 
-def event_context(event) -> dict:
+def event_context(knowledge: Knowledge, event) -> dict:
     """The event in every language, as templates see it: title, starts_at, place, reminder."""
     try:
-        place = content.station_context(event.station_id)["name"]
+        place = content.station_context(knowledge.stations, event.station_id)["name"]
     except (KeyError, ValueError):
         place = {lang: event.station_id for lang in LANGUAGES}
     titles, starts_at = _titles(event), _local(event.starts_at)
-    reminder = {lang: content.texts().get("scheduler.event_reminder", lang, title=titles[lang], starts_at=starts_at,
-                                          place=place[lang]) for lang in LANGUAGES}
+    reminder = {lang: knowledge.texts.get("scheduler.event_reminder", lang, title=titles[lang], starts_at=starts_at,
+                                       place=place[lang]) for lang in LANGUAGES}
     return {"id": event.id, "title": titles, "starts_at": starts_at, "place": place, "reminder": reminder}
 
 

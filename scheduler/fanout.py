@@ -94,7 +94,7 @@ async def claim(out: Outreach, run: CampaignRun, campaign: Campaign, renderer: R
                 row.update(status="skipped", error="frequency cap")
             else:
                 try:
-                    messages[r.id] = renderer.render(content.resident_context(r, stations.get(r.id), shared, now))
+                    messages[r.id] = renderer.render(content.resident_context(out.services.knowledge, r, stations.get(r.id), shared, now))
                 except RenderError as exc:
                     row.update(status="failed", error=str(exc)[:255])
             rows.append(row)

@@ -53,7 +53,7 @@ async def _send(out: Outreach, follow_up: FollowUp) -> str:
     """The check-in by the chosen channel; the error staff read, or "" when it went out."""
     services = out.services
     ref = await cases.resident_ref(services, follow_up.resident_id)
-    text = content.say("followup_checkin", ref.language)
+    text = content.say(services.knowledge, "followup_checkin", ref.language)
     if follow_up.channel != "template":
         [delivery] = await services.messenger.send(ref, [Reply(text=text)], sender="system")
         return delivery.error if not delivery.ok else ""

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.db import utcnow
+from knowledge.library import Knowledge
 from scheduler import content, runs
 from scheduler.lease import Lease
 from scheduler.models import Campaign, CampaignRun
@@ -26,9 +27,9 @@ def occurrence_now(out: Outreach, at: datetime | None = None) -> str:
     return (at or utcnow()).astimezone(out.settings.timezone).strftime("%Y-%m-%dT%H:%M")
 
 
-def shared_context(campaign: Campaign, day: date) -> dict:
+def shared_context(knowledge: Knowledge, campaign: Campaign, day: date) -> dict:
     if campaign.system == "daily_tip":
-        return {"tip": content.tip_context(content.tip_of_the_day(day))}
+        return {"tip": content.tip_context(content.tip_of_the_day(day, knowledge.tips))}
     return {}
 
 
@@ -45,7 +46,7 @@ async def fire_campaign(out: Outreach, campaign_id: int, occurrence: str = "") -
         return None
     today = utcnow().astimezone(out.settings.timezone).date()
     run_id = await runs.open_run(out, campaign_id, occurrence or occurrence_now(out),
-                                 {"shared": shared_context(campaign, today)})
+                                 {"shared": shared_context(out.services.knowledge, campaign, today)})
     if run_id is not None:
         runs.start(out, run_id)
     return run_id
@@ -71,7 +72,7 @@ async def fire_due(out: Outreach, campaign_id: int, today: str = "") -> list[int
                "every_days": int(schedule.get("every_days") or 0), "tag": schedule.get("tag", ""),
                "day": due_day.isoformat()}
         run_id = await runs.open_run(out, campaign_id, f"due:{due_day.isoformat()}", {
-            "due": due, "shared": {"assessment_due": due_day.isoformat(), **shared_context(campaign, due_day)}})
+            "due": due, "shared": {"assessment_due": due_day.isoformat(), **shared_context(out.services.knowledge, campaign, due_day)}})
         if run_id is not None:
             runs.start(out, run_id)
             opened.append(run_id)
@@ -105,7 +106,7 @@ async def event_reminders(out: Outreach) -> list[int]:
                 if starts - now < timedelta(minutes=minutes) / 2:
                     continue  # too late for this reminder; a later, shorter one will do
                 run_id = await runs.open_run(out, campaign.id, f"event:{event.id}:{minutes}", {
-                    "event_id": event.id, "shared": {"event": event_context(event)}})
+                    "event_id": event.id, "shared": {"event": event_context(out.services.knowledge, event)}})
                 if run_id is not None:
                     runs.start(out, run_id)
                     opened.append(run_id)

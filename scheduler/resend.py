@@ -69,7 +69,7 @@ async def resend_uncertain(out: Outreach, run: CampaignRun, campaign: Campaign, 
         if did in late:
             continue
         try:
-            message = renderer.render(content.resident_context(recipient, stations.get(recipient.id), shared, now))
+            message = renderer.render(content.resident_context(out.services.knowledge, recipient, stations.get(recipient.id), shared, now))
         except RenderError:
             continue  # it rendered when first sent; a content edit since then is not a reason to resend
         await out.bucket.acquire()

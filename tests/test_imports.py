@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import handoff.requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,14 @@ KNOWN_UPWARD = {
     # the events seed and the stations' opening hours read the local zone
     ("knowledge.events_seed", "bot.localtime"),
     ("knowledge.stations", "bot.localtime"),
+}
+
+# One owner per cross-cutting fact (DESIGN.md): the modules outside knowledge/ that may take these names.
+OWNERS = {
+    "load_knowledge": {"bot.app"},  # the one Knowledge, loaded at start onto Services
+    **{loader: set() for loader in ("load_texts", "load_stations", "load_tips", "load_scales")},
+    # the reply language (bot.language); review labels a staff mark with the language of its message
+    "detect_language": {"bot.language", "handoff.review.labels"},
 }
 
 KNOWN_FILE_CYCLES = {
@@ -176,3 +186,10 @@ def test_flows_uses_handoff_only_through_its_entry_points():
 def test_no_new_cycle_between_files():
     graph = {module: set(edges) for module, edges in EDGES.items()}
     assert _cycles(graph) == KNOWN_FILE_CYCLES
+
+
+@pytest.mark.parametrize("name", sorted(OWNERS))
+def test_each_shared_fact_has_one_owner(name):
+    users = {module for module, edges in EDGES.items() if _package(module) != "knowledge"
+             for names in edges.values() if name in names}
+    assert users == OWNERS[name]

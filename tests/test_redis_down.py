@@ -49,7 +49,7 @@ def redis_hung(services, monkeypatch) -> Iterator[None]:
 
 
 def emergency_text(services) -> str:
-    return services.texts.get("safety.urgent_off_duty", "zh-Hans", hotline=local_hotline(""))
+    return services.knowledge.texts.get("safety.urgent_off_duty", "zh-Hans", hotline=local_hotline(services.knowledge, ""))
 
 
 def answers_counted(reply: str, transcript: str) -> float:
@@ -82,7 +82,7 @@ async def test_ordinary_message_without_redis_gets_the_busy_text_and_is_kept(pla
     with redis_down(services, monkeypatch):
         answer = await platform.text("o-chat", "你好，想问一下活动时间")
     assert answer.status == 200
-    assert answer.text == services.texts.get("system.busy", "zh-Hans")
+    assert answer.text == services.knowledge.texts.get("system.busy", "zh-Hans")
     assert await waiting_cases(services) == []
     assert [(m.direction, m.content) for m in await messages(services)][0] == ("in", "你好，想问一下活动时间")
 

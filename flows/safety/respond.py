@@ -22,29 +22,19 @@ from handoff.detections import raise_conversation_risk, record_detection, update
 from flows.safety.screener import Screener, normalise, screener
 from handoff.requests import HandoffTicket, open_case, request_handoff, resident_hotline
 from knowledge.crisis import Risk
-from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
 CRISIS_REASON = "crisis"
 CHECK_REASON = "safety_check"
-DETECT_MIN_LATIN = 5  # as the router: "ok" alone says nothing about the language
 
 
 def action_for(level: int) -> str:
     return "supervisor_alerted" if level >= 4 else "priority_handoff"
 
 
-def language_for(text: str, ref: ResidentRef) -> str:
-    """Answer in the language the message is written in; short or wordless replies keep the resident's."""
-    found = detect_language(text)
-    if found is None or (found == "en" and sum(c.isascii() and c.isalpha() for c in text) < DETECT_MIN_LATIN):
-        return ref.language
-    return found
-
-
 def say(services: Services, key: str, lang: str, **values: object) -> Reply:
-    return Reply(text=services.texts.get(key, lang, **values))
+    return Reply(text=services.knowledge.texts.get(key, lang, **values))
 
 
 async def local_hotline(services: Services, ref: ResidentRef) -> str:
@@ -132,7 +122,7 @@ async def enter_safety_check(services: Services, ref: ResidentRef, *, reason: st
 
 # -- the check's answers ----------------------------------------------------------------------
 def _words(services: Services, key: str) -> set[str]:
-    local = services.texts.local(key)
+    local = services.knowledge.texts.local(key)
     return {normalise(w) for lang in ("zh-Hans", "zh-Hant", "en") for w in local.get(lang).split("|") if w.strip()}
 
 
@@ -151,8 +141,9 @@ def evidence_of(check: SafetyCheck) -> str:
 
 
 async def continue_check(services: Services, check: SafetyCheck, ref: ResidentRef, text: str,
-                         risk: Risk) -> list[Reply] | None:
-    """The resident's reply while a check is running; None hands the message on to the next stage."""
+                         risk: Risk, lang: str) -> list[Reply] | None:
+    """The resident's reply while a check is running; None hands the message on to the next stage.
+    `lang` is the turn's reply language, for a new reading's urgent reply; the check keeps its own."""
     data, lang = check.data, check.data["lang"]
     if data.get("case_id"):
         case = await open_case(services, ref.id)
@@ -162,7 +153,7 @@ async def continue_check(services: Services, check: SafetyCheck, ref: ResidentRe
     reached = max(data["level"], data.get("handed", 0), check.level if data["yes"] else 0)
     if int(risk.level) >= ACTIVE and int(risk.level) > reached:  # a new, higher reading: at once
         await services.states.clear(ref.openid, slot="safety")
-        return await urgent_path(services, ref, language_for(text, ref), risk)
+        return await urgent_path(services, ref, lang, risk)
     word = classify(services, check.screener, text)
     if check.state == OFFERED:  # a bare digit now belongs to the menu or a resumed assessment
         return await _after_offer(services, check, ref, None if normalise(text).isdigit() else word)

@@ -22,7 +22,7 @@ from flows.safety.check import SLOT, load_check
 from flows.safety.memory import RiskMemory
 from flows.safety.recent import RecentMessages
 from handoff.detections import raise_conversation_risk, record_detection
-from flows.safety.respond import begin_check, continue_check, language_for, urgent_path
+from flows.safety.respond import begin_check, continue_check, urgent_path
 from flows.safety.screener import Screener
 from handoff.requests import turn_open_case
 from knowledge.crisis import Detector, Risk
@@ -70,7 +70,7 @@ async def _continue(services: Services, screener: Screener, memory: RiskMemory, 
     if known >= CHECK_LEVEL:
         check = await load_check(services.states, screener, inbound.openid)
         if check is not None:
-            replies = await continue_check(services, check, ref, inbound.text, risk)
+            replies = await continue_check(services, check, ref, inbound.text, risk, turn.language)
             await memory.remember(inbound.openid, max(known, int(risk.level)), known)  # keep it alive
             return replies
     return None
@@ -91,7 +91,7 @@ async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | N
     if level == 0:
         return None
     if level == 1 and risk.ask and await _may_ask(services, turn):  # uncertain: ask, don't guess
-        return await begin_ask(services, ref, language_for(turn.inbound.text, ref), risk)
+        return await begin_ask(services, ref, turn.language, risk)
     if level == 1:  # concern: no response of its own, but the record shows the way things went
         await record_detection(services, ref, level=level, matched=risk.matched, reason=risk.reason)
         return None
@@ -101,7 +101,7 @@ async def respond(services: Services, turn: Turn, risk: Risk) -> list[Reply] | N
                                action="open_case", case_id=case.id)
         log.info("crisis reading during an open case", extra={"level": level, "case_id": case.id})
         return None
-    lang = language_for(turn.inbound.text, ref)
+    lang = turn.language
     if level >= 3:
         return await urgent_path(services, ref, lang, risk)
     return await begin_check(services, ref, lang, level=level, source="message", risk=risk)

@@ -32,7 +32,7 @@ async def safety_services(app: web.Application) -> AsyncIterator[None]:
         app[DETECTOR] = await asyncio.to_thread(detector)
     app[SCREENER] = await asyncio.to_thread(screener)
     services = app[SERVICES]
-    services.texts.local("safety.urgent")  # the texts this path needs exist, or the start fails here
+    services.knowledge.texts.local("safety.urgent")  # the texts this path needs exist, or the start fails here
     services.pipeline.add(ORDER_SAFETY, "safety", make_stage(services, app[DETECTOR], app[SCREENER]))
     # read on every text: with the resident's lock, not after it
     services.read_ahead.add(RiskMemory.key)

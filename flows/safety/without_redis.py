@@ -20,7 +20,6 @@ from bot.values import Inbound, Reply
 from flows.safety.respond import CRISIS_REASON
 from handoff.requests import open_case, request_handoff, resident_hotline
 from knowledge.crisis import Detector, Risk, RiskLevel
-from knowledge.texts import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ EMERGENCY_TEXT = "safety.urgent_off_duty"
 
 
 def crisis_answer(detector: Detector) -> CrisisAnswer:
-    async def answer(services: Services, inbound: Inbound, ref: ResidentRef | None) -> Reply | None:
+    async def answer(services: Services, inbound: Inbound, ref: ResidentRef | None, lang: str) -> Reply | None:
         risk = _reading(detector, inbound)
         if risk is None or int(risk.level) < RiskLevel.ACTIVE:
             return None
@@ -39,8 +38,7 @@ def crisis_answer(detector: Detector) -> CrisisAnswer:
             log.error("crisis case not opened: the database is unavailable too", extra={"level": int(risk.level)})
         else:
             await _open_priority_case(services, ref, risk)
-        lang = detect_language(inbound.text) or "zh-Hans"
-        return Reply(text=services.texts.get(EMERGENCY_TEXT, lang, hotline=await _hotline(services, ref)))
+        return Reply(text=services.knowledge.texts.get(EMERGENCY_TEXT, lang, hotline=await _hotline(services, ref)))
     return answer
 
 

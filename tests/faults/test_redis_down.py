@@ -35,9 +35,9 @@ async def test_redis_down_crisis_gets_the_numbers_and_its_case_is_queued_when_re
     crisis = await platform.try_once(text_xml("o-crisis", CRISIS, int(crisis_id)))
     chat = await platform.try_once(text_xml("o-chat", "睡不着怎么办", int(chat_id)))
     assert crisis is not None and chat is not None, "a try got no answer while Redis was down"
-    hotline = local_hotline("")
-    assert crisis.text == services.texts.get("safety.urgent_off_duty", "zh-Hans", hotline=hotline)
-    assert chat.text == services.texts.get("system.busy", "zh-Hans")
+    hotline = local_hotline(services.knowledge, "")
+    assert crisis.text == services.knowledge.texts.get("safety.urgent_off_duty", "zh-Hans", hotline=hotline)
+    assert chat.text == services.knowledge.texts.get("system.busy", "zh-Hans")
     counts = await inbound_counts(services)
     assert (counts[crisis_id], counts[chat_id]) == (1, 1)
     async with services.db() as session:

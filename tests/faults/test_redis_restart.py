@@ -61,7 +61,7 @@ async def test_redis_restart_mid_stream_loses_no_message_and_requeues_the_crisis
     await settle(services)
 
     assert all(answers[msg_id] is not None for *_, msg_id in stream), "a message was never answered"
-    busy = services.texts.get("system.busy", "zh-Hans")
+    busy = services.knowledge.texts.get("system.busy", "zh-Hans")
     assert all(busy in answers[msg_id].text for *_, msg_id in stream[8:11]), "the outage was not felt"
     counts = await inbound_counts(services)
     assert {msg_id: counts[msg_id] for *_, msg_id in stream} == {msg_id: 1 for *_, msg_id in stream}

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from flows.keys import KNOWLEDGE
+from bot.appkeys import KNOWLEDGE
 from flows.models import Assessment
 from knowledge.library import load_knowledge
 from knowledge.scales import Scale, default_scales

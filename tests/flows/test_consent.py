@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.appkeys import SERVICES
 from flows.consent import notice_version
-from flows.keys import KNOWLEDGE
+from bot.appkeys import KNOWLEDGE
 from flows.models import Assessment, ConsentEvent
 from handoff.models import Case
 from handoff.review.models import DataRequest

@@ -53,9 +53,9 @@ async def test_a_tip_with_an_article_is_a_news_reply(resident, knowledge, servic
 
     tip = knowledge.tips.by_topic("sleep")[0]
     linked = Tip(**{**tip.__dict__, "url": "https://example.org/sleep"})
-    reply = tip_reply(Ctx(services, knowledge, None, "zh-Hans"), linked)
+    reply = tip_reply(Ctx(services, None, "zh-Hans"), linked)
     assert reply.kind == "news" and reply.articles[0].url == "https://example.org/sleep"
-    assert tip_reply(Ctx(services, knowledge, None, "en"), tip).text.startswith(tip.title.en)
+    assert tip_reply(Ctx(services, None, "en"), tip).text.startswith(tip.title.en)
 
 
 async def tags(services, openid: str) -> set[str]:

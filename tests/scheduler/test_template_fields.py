@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from knowledge.content import ContentError
+from knowledge.library import load_knowledge
 from scheduler import field_types, fanout, runs
 from scheduler.audiences import Recipient
 from scheduler.content import resident_context
@@ -66,7 +67,7 @@ def test_a_resident_whose_value_would_be_cut_is_refused_with_the_reason():
     long_name = Recipient(1, "o-long", "欧阳" * 10, "zh-Hans", "")
     renderer = Renderer("template", {"template_id": "SERVICE_NOTICE", "fields": {"thing1": "{{ name }}您好"}})
     with pytest.raises(RenderError, match="通知事项.*超过 20 个字"):
-        renderer.render(resident_context(long_name, None, {}))
+        renderer.render(resident_context(load_knowledge(), long_name, None, {}))
 
 
 async def test_in_a_run_only_that_residents_push_fails(out, services, mock_wechat):

@@ -1,17 +1,20 @@
-"""A small server-rendered SVG line chart of one scale's totals over time (no scripts, no fonts fetched).
+"""Server-rendered SVG charts (no scripts, no fonts fetched): the resident's trend line on the record
+page (flows) and the staff dashboard's bars and columns (scheduler).
 
-It is read on a phone (390 px wide), so nothing in it may cover anything else: the bands are shaded
-areas named in a legend under the chart (flows_record.html), a score is written over its point
+The trend is read on a phone (390 px wide), so nothing in it may cover anything else: the bands are
+shaded areas named in a legend under the chart (flows_record.html), a score is written over its point
 only when the points stand far enough apart, and the dates under the axis are thinned until none
 touches its neighbour. Times arrive already in the service's local zone.
+
+Every label goes through `label()`: cut to its room first, then escaped, so a cut never splits an
+entity like `&amp;` and an escaped label is never longer than its room.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 320, 180
 LEFT, RIGHT, TOP, BOTTOM = 28, 8, 18, 26
@@ -20,6 +23,14 @@ RADIUS = 3.5
 FONT = 10                # in viewBox units, about as many CSS pixels at 390 px
 LABEL_GAP = 6            # the least space between two date labels
 BAND_FILLS = ("#e8f7ee", "#fdf6e3", "#fdebdc", "#fbe1e0", "#f6d5de")
+COLOURS = ("#07c160", "#3370ff", "#ffb400", "#f77234", "#d83931", "#8f959e")
+BAR_LABEL_CHARS = 18     # a bar's label beyond this is cut (the label column is 130 px wide)
+NO_DATA = Markup('<p class="muted">本期没有数据</p>')
+
+
+def label(text: str, limit: int | None = None) -> Markup:
+    """Text for inside the SVG: cut to `limit` characters, then escaped."""
+    return escape(text if limit is None else text[:limit])
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def trend_svg(points: list[tuple[datetime, int]], total_range: tuple[int, int], 
     for index, band in enumerate(bands):
         top, bottom = y(min(high, band.high + 0.5)), y(max(low, band.low - 0.5))
         parts.append(f'<rect x="{LEFT}" y="{top}" width="{plot_w}" height="{round(bottom - top, 1)}" '
-                     f'fill="{band_fill(index)}"><title>{escape(band.name)} {band.low}–{band.high}</title></rect>')
+                     f'fill="{band_fill(index)}"><title>{label(band.name)} {band.low}–{band.high}</title></rect>')
     parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#e5e6eb"/>')
     for value in (low, high):
         parts.append(f'<text class="axis" x="{LEFT - 4}" y="{y(value) + FONT * 0.35}" font-size="{FONT}" '
@@ -92,7 +103,7 @@ def trend_svg(points: list[tuple[datetime, int]], total_range: tuple[int, int], 
         parts.append(f'<polyline points="{coords}" fill="none" stroke="#07c160" stroke-width="2"/>')
     for i, (when, total) in enumerate(points):
         parts.append(f'<circle class="point" cx="{x(i)}" cy="{y(total)}" r="{RADIUS}" fill="#07c160">'
-                     f'<title>{escape(date_label(when, lang, True))}: {total}</title></circle>')
+                     f'<title>{label(date_label(when, lang, True))}: {total}</title></circle>')
     parts += _score_labels(points, x, y, inner)
     parts += _date_labels(points, x, lang)
     parts.append("</svg>")
@@ -129,4 +140,50 @@ def _date_labels(points, x, lang: str) -> list[str]:
     centres = [min(max(x(i), w / 2 + 1), WIDTH - w / 2 - 1) for i, w in zip(days.values(), widths)]
     baseline = HEIGHT - 8
     return [f'<text class="date" x="{round(centres[k], 1)}" y="{baseline}" font-size="{FONT}" fill="#646a73" '
-            f'text-anchor="middle">{escape(texts[k])}</text>' for k in spread_labels(centres, widths)]
+            f'text-anchor="middle">{label(texts[k])}</text>' for k in spread_labels(centres, widths)]
+
+
+# -- the dashboard's charts -----------------------------------------------------------------------
+def _opening(title: str, width: int, height: int, font: int) -> str:
+    """An SVG that names itself (in Chinese) to screen readers and on hover."""
+    return (f'<svg role="img" aria-label="{label(title)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" font-size="{font}">'
+            f'<title>{label(title)}</title>')
+
+
+def bars(items: list[tuple[str, float]], *, title: str, width: int = 420, bar: int = 18, unit: str = "",
+         colours: list[str] | None = None) -> Markup:
+    """Horizontal bars with labels and values; an empty list says so. `colours` per bar, e.g. the
+    risk levels' `var(--l4)` from the shared layout (as a style, since SVG attributes take no var())."""
+    if not items:
+        return NO_DATA
+    top = max(v for _, v in items) or 1
+    label_w, height = 130, len(items) * (bar + 8) + 4
+    parts = [_opening(title, width, height, 12)]
+    for i, (name, value) in enumerate(items):
+        y = 2 + i * (bar + 8)
+        w = max(1, int((width - label_w - 60) * value / top))
+        colour = colours[i] if colours else COLOURS[i % len(COLOURS)]
+        parts.append(f'<text x="0" y="{y + bar - 5}">{label(name, BAR_LABEL_CHARS)}</text>'
+                     f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" rx="3" style="fill:{colour}"/>'
+                     f'<text x="{label_w + w + 6}" y="{y + bar - 5}">{value:g}{label(unit)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def columns(series: list[tuple[str, float]], *, title: str, width: int = 560, height: int = 140) -> Markup:
+    """A column per day (labels every few days), for counts over the period."""
+    if not series or not any(v for _, v in series):
+        return NO_DATA
+    top = max(v for _, v in series) or 1
+    step = width / len(series)
+    parts = [_opening(title, width, height + 18, 10)]
+    for i, (day, value) in enumerate(series):
+        h = int(height * value / top)
+        x = int(i * step)
+        parts.append(f'<rect x="{x}" y="{height - h}" width="{max(1, int(step) - 2)}" height="{h}" fill="#07c160">'
+                     f'<title>{label(day)}: {value:g}</title></rect>')
+        if i % max(1, len(series) // 6) == 0:
+            parts.append(f'<text x="{x}" y="{height + 14}">{label(day[5:])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

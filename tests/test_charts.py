@@ -1,11 +1,12 @@
-"""The record's trend chart: readable local dates, thinned so none touches another, and scores over
-points only where they fit (the browser test checks the drawn result at 390 px)."""
+"""The SVG charts: the record's trend (readable local dates, thinned so none touches another, scores
+over points only where they fit; the browser test checks the drawn result at 390 px) and the
+dashboard's bars, whose labels are cut before they are escaped."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
 
-from flows.chart import BandArea, date_label, spread_labels, text_width, trend_svg
+from bot.charts import BAR_LABEL_CHARS, BandArea, bars, date_label, spread_labels, text_width, trend_svg
 
 BANDS = [BandArea(0, 4, "没有或极少"), BandArea(5, 9, "轻度"), BandArea(10, 27, "较重")]
 DAY = datetime(2026, 6, 1, 0, 10)
@@ -54,3 +55,16 @@ def test_bands_are_shaded_areas_not_text_in_the_plot():
 
 def test_cjk_labels_are_measured_wider_than_digits():
     assert text_width("6月1日") > text_width("06-01")
+
+
+def test_a_long_bar_label_is_cut_whole_before_it_is_escaped():
+    name = "<家长&孩子>" + "亲子沟通工作坊" * 3  # an event title longer than the label column
+    svg = str(bars([(name, 4)], title="报名：按活动的人数"))
+    drawn = re.search(r'<text x="0"[^>]*>([^<]*)</text>', svg).group(1)
+    assert drawn == "&lt;家长&amp;孩子&gt;" + name[len("<家长&孩子>"):BAR_LABEL_CHARS]
+    assert "<家长" not in svg
+
+
+def test_an_ampersand_at_the_cut_is_kept_whole():
+    svg = str(bars([("a" * (BAR_LABEL_CHARS - 1) + "&b", 1)], title="t"))
+    assert ">" + "a" * (BAR_LABEL_CHARS - 1) + "&amp;</text>" in svg
