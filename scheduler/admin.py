@@ -13,15 +13,15 @@ from bot.auth import require_role
 from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
-from scheduler import audiences, content, runs, send_time, tags
+from scheduler import audiences, content, launch, runs, send_time, tags
 from scheduler.audiences import AudienceRule, Recipient
 from scheduler.card import template_card
 from scheduler.engine import validate_schedule
-from scheduler.fanout import audience_conditions
 from scheduler.forms import FormError, content_from, field_input, schedule_from
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
 from scheduler.render import RenderError, compile_checked, render_checked
+from scheduler.run_audience import audience_conditions
 from scheduler.template_catalog import catalogue
 
 admin = require_role("admin")
@@ -181,7 +181,7 @@ async def run_now(request: web.Request) -> web.Response:
 async def run_action(request: web.Request) -> web.Response:
     out = request.app[OUTREACH]
     run_id, action = _id(request, "run_id"), request.match_info["action"]
-    done = await {"pause": runs.pause, "resume": runs.resume, "cancel": runs.cancel}[action](out, run_id)
+    done = await {"pause": runs.pause, "resume": launch.resume, "cancel": runs.cancel}[action](out, run_id)
     async with out.services.db() as session:
         run = await session.get(CampaignRun, run_id)
     if run is None:

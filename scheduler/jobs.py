@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.db import utcnow
-from scheduler import content, runs
+from scheduler import content, launch, runs
 from scheduler.lease import Lease
 from scheduler.models import Campaign, CampaignRun
 from scheduler.outreach import Outreach
@@ -47,7 +47,7 @@ async def fire_campaign(out: Outreach, campaign_id: int, occurrence: str = "") -
     run_id = await runs.open_run(out, campaign_id, occurrence or occurrence_now(out),
                                  {"shared": shared_context(campaign, today)})
     if run_id is not None:
-        runs.start(out, run_id)
+        launch.start(out, run_id)
     return run_id
 
 
@@ -73,7 +73,7 @@ async def fire_due(out: Outreach, campaign_id: int, today: str = "") -> list[int
         run_id = await runs.open_run(out, campaign_id, f"due:{due_day.isoformat()}", {
             "due": due, "shared": {"assessment_due": due_day.isoformat(), **shared_context(campaign, due_day)}})
         if run_id is not None:
-            runs.start(out, run_id)
+            launch.start(out, run_id)
             opened.append(run_id)
     return opened
 
@@ -107,7 +107,7 @@ async def event_reminders(out: Outreach) -> list[int]:
                 run_id = await runs.open_run(out, campaign.id, f"event:{event.id}:{minutes}", {
                     "event_id": event.id, "shared": {"event": event_context(event)}})
                 if run_id is not None:
-                    runs.start(out, run_id)
+                    launch.start(out, run_id)
                     opened.append(run_id)
     return opened
 
@@ -123,11 +123,10 @@ async def sweep_runs(out: Outreach) -> list[int]:
         if status == "paused":
             if resume_at is None or (resume_at if resume_at.tzinfo else resume_at.replace(tzinfo=now.tzinfo)) > now:
                 continue
-            if await runs.set_status(out, run_id, "pending", only_from=("paused",)):
-                runs.start(out, run_id)
+            if await launch.resume(out, run_id):
                 resumed.append(run_id)
         elif not await Lease(out.services.redis, f"run:{run_id}", 1).held_by_anyone():
-            runs.start(out, run_id)  # orphaned: its worker died (the lease ran out)
+            launch.start(out, run_id)  # orphaned: its worker died (the lease ran out)
             resumed.append(run_id)
     return resumed
 

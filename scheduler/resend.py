@@ -21,17 +21,13 @@ from scheduler import content
 from scheduler.audiences import Recipient
 from scheduler.models import Campaign, CampaignRun, Delivery
 from scheduler.outreach import Outreach
+from scheduler.push import Claim, send_template
 from scheduler.render import Renderer, RenderError
 
 log = logging.getLogger(__name__)
 RESEND_WITHIN = timedelta(minutes=8)  # the platform's de-duplication lasts about 10 minutes from the first send
 TOO_LATE = "uncertain, and past the platform's 10-minute client_msg_id window: not resent so nobody gets two"
 RESENT = "resent with the same client_msg_id after an uncertain send"
-
-
-def client_msg_id(run_id: int, resident_id: int) -> str:
-    """The same for every attempt at one resident in one run (the platform's de-duplication key)."""
-    return f"xz-{run_id}-{resident_id}"
 
 
 def resendable(channel: str) -> bool:
@@ -55,8 +51,6 @@ async def _uncertain(out: Outreach, run_id: int) -> list[tuple[int, datetime, Re
 async def resend_uncertain(out: Outreach, run: CampaignRun, campaign: Campaign, renderer: Renderer) -> int:
     """Send this run's uncertain template claims again (same client_msg_id) while the platform still
     de-duplicates them; mark the older ones as past the window. Returns how many were sent."""
-    from scheduler.fanout import Claim, send_template  # fanout calls this module: import late
-
     if not resendable(campaign.channel):
         return 0
     now = utcnow()
