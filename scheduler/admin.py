@@ -40,7 +40,12 @@ async def _audiences(request) -> list[Audience]:
 
 
 @admin
-async def campaigns_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+async def campaigns_page(request: web.Request) -> web.Response:
+    return await _campaigns_page(request)
+
+
+async def _campaigns_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    """The campaigns page, with why a new campaign was refused; its callers are role-checked handlers."""
     async with request.app[OUTREACH].services.db() as session:
         campaigns = list(await session.scalars(select(Campaign).order_by(Campaign.id.desc())))
     return aiohttp_jinja2.render_template("admin_campaigns.html", request, {
@@ -78,7 +83,7 @@ async def create_campaign(request: web.Request) -> web.Response:
     try:
         await _campaign_from_form(request, campaign)
     except FormError as exc:
-        return await campaigns_page.__wrapped__(request, str(exc), 400)
+        return await _campaigns_page(request, str(exc), 400)
     async with request.app[OUTREACH].services.db.begin() as session:
         session.add(campaign)
         await session.flush()
@@ -224,7 +229,12 @@ async def run_page(request: web.Request) -> web.Response:
 
 
 @admin
-async def audiences_page(request: web.Request, error: str = "", status: int = 200, form=None) -> web.Response:
+async def audiences_page(request: web.Request) -> web.Response:
+    return await _audiences_page(request)
+
+
+async def _audiences_page(request: web.Request, error: str = "", status: int = 200, form=None) -> web.Response:
+    """The audiences with their sizes, and why a new one was refused; its callers are role-checked handlers."""
     out = request.app[OUTREACH]
     rows = []
     for audience in await _audiences(request):
@@ -248,15 +258,13 @@ async def create_audience(request: web.Request) -> web.Response:
         if not name:
             raise ValueError("受众需要一个名称")
     except ValueError as exc:
-        return await audiences_page.__wrapped__(request, str(exc), 400, form)
+        return await _audiences_page(request, str(exc), 400, form)
     async with request.app[OUTREACH].services.db.begin() as session:
         session.add(Audience(name=name, rule=rule.to_dict()))
     raise web.HTTPFound("/admin/audiences")
 
 
 def setup_routes(app: web.Application) -> None:
-    from scheduler import admin_more
-
     r = app.router
     r.add_get("/admin/campaigns", campaigns_page)
     r.add_post("/admin/campaigns", create_campaign)
@@ -268,4 +276,3 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(r"/admin/runs/{run_id:\d+}", run_page)
     r.add_get("/admin/audiences", audiences_page)
     r.add_post("/admin/audiences", create_audience)
-    admin_more.setup_routes(app)

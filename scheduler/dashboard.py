@@ -162,3 +162,7 @@ async def dashboard(request: web.Request) -> web.Response:
         ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/admin", dashboard)
