@@ -98,11 +98,10 @@ async def event_reminders(out: Outreach) -> list[int]:
     opened = []
     for campaign in campaigns:
         for event in events:
-            starts = event.starts_at if event.starts_at.tzinfo else event.starts_at.replace(tzinfo=now.tzinfo)
             for minutes in campaign.schedule.get("before_minutes", []):
-                if starts - timedelta(minutes=minutes) > now + LOOKAHEAD:
+                if event.starts_at - timedelta(minutes=minutes) > now + LOOKAHEAD:
                     continue
-                if starts - now < timedelta(minutes=minutes) / 2:
+                if event.starts_at - now < timedelta(minutes=minutes) / 2:
                     continue  # too late for this reminder; a later, shorter one will do
                 run_id = await runs.open_run(out, campaign.id, f"event:{event.id}:{minutes}", {
                     "event_id": event.id, "shared": {"event": event_context(event)}})
@@ -121,7 +120,7 @@ async def sweep_runs(out: Outreach) -> list[int]:
     resumed = []
     for run_id, status, resume_at in rows:
         if status == "paused":
-            if resume_at is None or (resume_at if resume_at.tzinfo else resume_at.replace(tzinfo=now.tzinfo)) > now:
+            if resume_at is None or resume_at > now:
                 continue
             if await launch.resume(out, run_id):
                 resumed.append(run_id)

@@ -10,7 +10,7 @@ such id: they stay at-most-once and are reported as uncertain.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -34,10 +34,6 @@ def resendable(channel: str) -> bool:
     return channel == "template"
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
-
-
 async def _uncertain(out: Outreach, run_id: int) -> list[tuple[int, datetime, Recipient]]:
     async with out.services.db() as session:
         rows = await session.execute(
@@ -45,7 +41,7 @@ async def _uncertain(out: Outreach, run_id: int) -> list[tuple[int, datetime, Re
                    Resident.area).join(Resident, Resident.id == Delivery.resident_id)
             .where(Delivery.run_id == run_id, Delivery.status == "uncertain", Delivery.error != TOO_LATE)
             .order_by(Delivery.id))
-    return [(did, _aware(at), Recipient(*r)) for did, at, *r in rows.all()]
+    return [(did, at, Recipient(*r)) for did, at, *r in rows.all()]
 
 
 async def resend_uncertain(out: Outreach, run: CampaignRun, campaign: Campaign, renderer: Renderer) -> int:

@@ -111,6 +111,6 @@ async def progress(out: Outreach, run_id: int) -> Progress | None:
         elapsed = time.time() - float(stint["at"])
         done = run.sent + run.failed + run.skipped + run.uncertain - int(stint["base"])
         rate = done / elapsed if elapsed > 0 else 0.0
-    resume_at = localtime.aware(run.resume_at) if run.status == "paused" and run.resume_at else None
+    resume_at = run.resume_at if run.status == "paused" else None
     return Progress(run.id, name, run.occurrence, run.status, run.total, run.sent, run.failed, run.skipped,
                     run.uncertain, run.delivered, round(rate, 1), run.pause_reason, resume_at)
