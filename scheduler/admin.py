@@ -1,4 +1,4 @@
-"""Admin pages for campaigns and their runs (admin role): create, preview, schedule, run now,
+"""Admin pages for campaigns, their runs and audiences (admin role): create, preview, schedule, run now,
 progress, pause, resume, cancel."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from scheduler.audiences import AudienceRule, Recipient
 from scheduler.card import template_card
 from scheduler.engine import validate_schedule
 from scheduler.forms import FormError, content_from, field_input, schedule_from
+from scheduler.jobs import fire_campaign, occurrence_now
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
 from scheduler.render import RenderError, compile_checked, render_checked
@@ -172,8 +173,6 @@ async def update_campaign(request: web.Request) -> web.Response:
 
 @admin
 async def run_now(request: web.Request) -> web.Response:
-    from scheduler.jobs import fire_campaign, occurrence_now
-
     campaign = await _load(request)
     out = request.app[OUTREACH]
     run_id = await fire_campaign(out, campaign.id, f"now:{occurrence_now(out)}:{uuid.uuid4().hex[:6]}")
