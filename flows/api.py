@@ -7,27 +7,22 @@ is kept only when the staff member confirms the resident signed the paper consen
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import localtime
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Resident
 from flows import consent
+from flows.event_input import EventInputError, apply_event_fields
 from flows.models import Event, Registration
 from flows.record import save_assessment
 from flows.safety.scale_item import safety_item_on_paper
-from knowledge.content import AUDIENCES
 
 log = logging.getLogger(__name__)
 
 STAFF = ("counsellor", "supervisor", "admin")
-EVENT_FIELDS = {"title_zh", "title_en", "description", "description_en", "starts_at", "ends_at", "station_id",
-                "capacity", "audiences"}
-REQUIRED_EVENT_FIELDS = {"title_zh", "starts_at", "ends_at", "station_id", "capacity"}
 
 
 def bad(message: str, status: int = 400, **more: object) -> web.HTTPException:
@@ -104,45 +99,12 @@ def event_json(event: Event, taken: int = 0, waitlisted: int = 0) -> dict:
             "cancelled": event.cancelled, "registered": taken, "waitlisted": waitlisted}
 
 
-def _moment(body: dict, key: str) -> datetime:
-    value = body[key]
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise bad(f"'{key}' must be an ISO 8601 time such as 2025-06-01T19:00:00+08:00")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=localtime.zone())).astimezone(timezone.utc)
-
-
 def _apply(request: web.Request, event: Event, body: dict, *, creating: bool) -> None:
-    unknown = set(body) - EVENT_FIELDS
-    if unknown:
-        raise bad(f"unknown fields: {', '.join(sorted(unknown))}; known: {', '.join(sorted(EVENT_FIELDS))}")
-    missing = REQUIRED_EVENT_FIELDS - set(body) if creating else set()
-    if missing:
-        raise bad(f"missing fields: {', '.join(sorted(missing))}")
-    for key in ("title_zh", "title_en", "description", "description_en", "station_id"):
-        if key in body and not isinstance(body[key], str):
-            raise bad(f"'{key}' must be text")
-    if "title_zh" in body and not body["title_zh"].strip():
-        raise bad("'title_zh' must not be empty")
-    if "station_id" in body:
-        try:
-            request.app[SERVICES].knowledge.stations.get(body["station_id"])
-        except KeyError:
-            raise bad(f"unknown station_id {body['station_id']!r} (ids are in knowledge/data/stations.yaml)") from None
-    if "capacity" in body and (isinstance(body["capacity"], bool) or not isinstance(body["capacity"], int)
-                               or body["capacity"] < 1):
-        raise bad("'capacity' must be a whole number of at least 1")
-    if "audiences" in body and (not isinstance(body["audiences"], list)
-                                or any(a not in AUDIENCES for a in body["audiences"])):
-        raise bad(f"'audiences' must be a list of: {', '.join(sorted(AUDIENCES))}")
-    times = {key: _moment(body, key) for key in ("starts_at", "ends_at") if key in body}
-    for key, value in body.items():
-        setattr(event, key, times.get(key, value))
-    if event.ends_at <= event.starts_at:
-        raise bad("'ends_at' must be after 'starts_at'")
+    stations = request.app[SERVICES].knowledge.stations
+    try:
+        apply_event_fields(event, body, stations, creating=creating)
+    except EventInputError as exc:
+        raise bad(str(exc)) from None
 
 
 async def _counts(session, event_id: int) -> tuple[int, int]:

@@ -10,11 +10,12 @@ how long its case waited, and reading the queue refreshes the queue-length gauge
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import redis.asyncio as aioredis
 
 from bot import metrics
+from bot.db import utcnow
 
 QUEUE_KEY = "xz:handoff:queue"
 CLAIMS_KEY = "xz:handoff:claims"
@@ -62,15 +63,12 @@ return 1
 """
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they are UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def queue_score(level: int, queued_at: datetime) -> float:
     """The one place the queue order is decided: higher risk first, then longest waiting first."""
+    if queued_at.tzinfo is None:  # its timestamp would be read in the machine's zone, misplacing the case
+        raise ValueError("queued_at must be an aware UTC time, as stored times are read back (bot.db.UTCDateTime)")
     level = max(0, min(MAX_LEVEL, int(level)))
-    return float((MAX_LEVEL - level) * LEVEL_SPAN + int(as_utc(queued_at).timestamp() * 1000))
+    return float((MAX_LEVEL - level) * LEVEL_SPAN + int(queued_at.timestamp() * 1000))
 
 
 def level_and_queued_ms(score: float) -> tuple[int, int]:
@@ -80,7 +78,7 @@ def level_and_queued_ms(score: float) -> tuple[int, int]:
 
 
 def now_ms() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1000)
+    return int(utcnow().timestamp() * 1000)
 
 
 @dataclass(frozen=True)

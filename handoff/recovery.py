@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.services import Services
 from handoff.cases import OPEN
 from handoff.models import Case
-from handoff.queue import CaseQueue, as_utc, now_ms
+from handoff.queue import CaseQueue, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def reconcile(services: Services, claim_grace_ms: int = CLAIM_GRACE_MS) ->
                 await queue.requeue(case.id, case.level, case.queued_at)
                 (repairs.unclaimed if held is not None else repairs.queued).append(case.id)
         elif held is None or held.counsellor_id != case.counsellor_id or case.id in waiting_in_redis:
-            since = int(as_utc(case.claimed_at).timestamp() * 1000) if case.claimed_at else None
+            since = int(case.claimed_at.timestamp() * 1000) if case.claimed_at else None
             await queue.hold(case.id, case.counsellor_id, since)
             repairs.restored.append(case.id)
     stray = (waiting_in_redis | set(claims)) - set(open_cases)

@@ -18,7 +18,7 @@ from bot.values import Reply
 from handoff import cases, content, events, transfers
 from handoff.models import Case
 from handoff.presence import Presence
-from handoff.queue import CaseQueue, as_utc, now_ms
+from handoff.queue import CaseQueue, now_ms
 from handoff.recovery import reconcile
 from handoff.requests import counsellors_available, estimate_wait, fallback_replies, resident_area
 
@@ -43,11 +43,11 @@ async def escalate_and_fall_back(services: Services, now: datetime) -> tuple[lis
         waiting = list(await session.scalars(select(Case).where(Case.status == "waiting")))
     for case in waiting:
         limit = timedelta(seconds=escalate_after(case.level))
-        if case.escalated_at is None and now - as_utc(case.queued_at) >= limit:
+        if case.escalated_at is None and now - case.queued_at >= limit:
             if await _stamp(services, case.id, "escalated_at", now, "escalated"):
                 escalated.append(case.id)
                 await events.publish(services.redis, "escalated", **cases.case_fields(case))
-        elif case.escalated_at is not None and case.fallback_at is None and now - as_utc(case.escalated_at) >= limit:
+        elif case.escalated_at is not None and case.fallback_at is None and now - case.escalated_at >= limit:
             if await _stamp(services, case.id, "fallback_at", now, "fallback"):
                 fell_back.append(case.id)
                 ref = await cases.resident_ref(services, case.resident_id)

@@ -1,4 +1,4 @@
-"""Admin pages for campaigns and their runs (admin role): create, preview, schedule, run now,
+"""Admin pages for campaigns, their runs and audiences (admin role): create, preview, schedule, run now,
 progress, pause, resume, cancel."""
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ from bot.auth import require_role
 from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
-from scheduler import audiences, content, runs, send_time, tags
+from scheduler import audiences, content, launch, runs, send_time, tags
 from scheduler.audiences import AudienceRule, Recipient
 from scheduler.card import template_card
 from scheduler.engine import validate_schedule
-from scheduler.fanout import audience_conditions
 from scheduler.forms import FormError, content_from, field_input, schedule_from
+from scheduler.jobs import fire_campaign, occurrence_now
 from scheduler.models import Audience, Campaign, CampaignRun, Delivery
 from scheduler.outreach import OUTREACH
 from scheduler.render import RenderError, compile_checked, render_checked
+from scheduler.run_audience import audience_conditions
 from scheduler.template_catalog import catalogue
 
 admin = require_role("admin")
@@ -40,7 +41,12 @@ async def _audiences(request) -> list[Audience]:
 
 
 @admin
-async def campaigns_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+async def campaigns_page(request: web.Request) -> web.Response:
+    return await _campaigns_page(request)
+
+
+async def _campaigns_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    """The campaigns page, with why a new campaign was refused; its callers are role-checked handlers."""
     async with request.app[OUTREACH].services.db() as session:
         campaigns = list(await session.scalars(select(Campaign).order_by(Campaign.id.desc())))
     return aiohttp_jinja2.render_template("admin_campaigns.html", request, {
@@ -78,7 +84,7 @@ async def create_campaign(request: web.Request) -> web.Response:
     try:
         await _campaign_from_form(request, campaign)
     except FormError as exc:
-        return await campaigns_page.__wrapped__(request, str(exc), 400)
+        return await _campaigns_page(request, str(exc), 400)
     async with request.app[OUTREACH].services.db.begin() as session:
         session.add(campaign)
         await session.flush()
@@ -167,8 +173,6 @@ async def update_campaign(request: web.Request) -> web.Response:
 
 @admin
 async def run_now(request: web.Request) -> web.Response:
-    from scheduler.jobs import fire_campaign, occurrence_now
-
     campaign = await _load(request)
     out = request.app[OUTREACH]
     run_id = await fire_campaign(out, campaign.id, f"now:{occurrence_now(out)}:{uuid.uuid4().hex[:6]}")
@@ -181,7 +185,7 @@ async def run_now(request: web.Request) -> web.Response:
 async def run_action(request: web.Request) -> web.Response:
     out = request.app[OUTREACH]
     run_id, action = _id(request, "run_id"), request.match_info["action"]
-    done = await {"pause": runs.pause, "resume": runs.resume, "cancel": runs.cancel}[action](out, run_id)
+    done = await {"pause": runs.pause, "resume": launch.resume, "cancel": runs.cancel}[action](out, run_id)
     async with out.services.db() as session:
         run = await session.get(CampaignRun, run_id)
     if run is None:
@@ -224,7 +228,12 @@ async def run_page(request: web.Request) -> web.Response:
 
 
 @admin
-async def audiences_page(request: web.Request, error: str = "", status: int = 200, form=None) -> web.Response:
+async def audiences_page(request: web.Request) -> web.Response:
+    return await _audiences_page(request)
+
+
+async def _audiences_page(request: web.Request, error: str = "", status: int = 200, form=None) -> web.Response:
+    """The audiences with their sizes, and why a new one was refused; its callers are role-checked handlers."""
     out = request.app[OUTREACH]
     rows = []
     for audience in await _audiences(request):
@@ -248,15 +257,13 @@ async def create_audience(request: web.Request) -> web.Response:
         if not name:
             raise ValueError("受众需要一个名称")
     except ValueError as exc:
-        return await audiences_page.__wrapped__(request, str(exc), 400, form)
+        return await _audiences_page(request, str(exc), 400, form)
     async with request.app[OUTREACH].services.db.begin() as session:
         session.add(Audience(name=name, rule=rule.to_dict()))
     raise web.HTTPFound("/admin/audiences")
 
 
 def setup_routes(app: web.Application) -> None:
-    from scheduler import admin_more
-
     r = app.router
     r.add_get("/admin/campaigns", campaigns_page)
     r.add_post("/admin/campaigns", create_campaign)
@@ -268,4 +275,3 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(r"/admin/runs/{run_id:\d+}", run_page)
     r.add_get("/admin/audiences", audiences_page)
     r.add_post("/admin/audiences", create_audience)
-    admin_more.setup_routes(app)

@@ -24,10 +24,6 @@ PERIODS = (7, 30, 90, 365)
 WAITING = "waiting"  # handoff.models.Case.status of a case no counsellor has taken yet
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
 def _band_label(scales, scale_id: str, band_id: str) -> str:
     """"PHQ-9 中度抑郁症状": the scale's own words for its band, where the scale is still known."""
     try:
@@ -59,7 +55,7 @@ async def _handoffs(session, since, labels: Labels):
     waits = (await session.execute(select(Case.queued_at, Case.claimed_at).where(
         Case.queued_at >= since, or_(Case.claimed_at.is_not(None), Case.status == WAITING)).limit(20000))).all()
     total = await session.scalar(select(func.count()).select_from(Case).where(Case.queued_at >= since))
-    minutes = sorted((_aware(c or now) - _aware(q)).total_seconds() / 60 for q, c in waits)
+    minutes = sorted(((c or now) - q).total_seconds() / 60 for q, c in waits)
     still_waiting = sum(1 for _, c in waits if c is None)
     median = minutes[len(minutes) // 2] if minutes else None
     buckets = [("<1 分钟", sum(m < 1 for m in minutes)), ("1-5 分钟", sum(1 <= m < 5 for m in minutes)),
@@ -157,3 +153,7 @@ async def dashboard(request: web.Request) -> web.Response:
         ("reach", partial(_reach, labels=labels)), ("unclear", _unclear))}
     return aiohttp_jinja2.render_template("admin_dashboard.html", request,
                                           {"days": days, "periods": PERIODS, **figures})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/admin", dashboard)

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,53 +23,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.db import utcnow
 from bot.metrics import PUSHES
 from bot.models import Conversation
-from bot.transcript import ResidentRef
-from bot.wechat.api import NO_ANSWER, WeChatAPIError
 from scheduler import audiences, content, policy, resend, runs
-from scheduler.audiences import AudienceRule, DueDate, Recipient
+from scheduler.audiences import Recipient
 from scheduler.inflight import InFlight
 from scheduler.lease import Lease
-from scheduler.models import Audience, Campaign, CampaignRun, Delivery
+from scheduler.models import Campaign, CampaignRun, Delivery
 from scheduler.outreach import Outreach
-from scheduler.render import Message, Renderer, RenderError, compile_checked
+from scheduler.push import Claim, Outcome, send_one
+from scheduler.render import Renderer, RenderError, compile_checked
+from scheduler.run_audience import audience_conditions
 
 log = logging.getLogger(__name__)
-QUOTA = 45009
 UNCERTAIN = "the sender stopped while the request was in flight; it may have arrived"
-LOST_ANSWER_TRIES = 3  # a template send whose answer was lost is repeated with the same client_msg_id
-
-
-@dataclass
-class Claim:
-    delivery_id: int
-    recipient: Recipient
-    message: Message
-
-
-@dataclass
-class Outcome:
-    delivery_id: int
-    status: str  # sent / failed / quota
-    error: str = ""
-    msgid: str = ""
-
-
-async def audience_conditions(out: Outreach, campaign: Campaign, run: CampaignRun) -> list:
-    rule = AudienceRule()
-    if campaign.audience_id is not None:
-        async with out.services.db() as session:
-            saved = await session.get(Audience, campaign.audience_id)
-        rule = AudienceRule.from_dict(saved.rule if saved else {})
-    where = audiences.conditions(rule, now=utcnow(), cs_only=campaign.channel != "template")
-    due = run.context.get("due")
-    if due:
-        where.append(audiences.due_condition(
-            DueDate(due["anchor"], int(due["offset_days"]), int(due.get("every_days") or 0),
-                    out.settings.timezone, due.get("tag", "")), date.fromisoformat(due["day"])))
-    if run.context.get("event_id") is not None:
-        from scheduler.events import registrants_condition
-        where.append(registrants_condition(int(run.context["event_id"])))
-    return where
 
 
 def _insert(dialect: str):
@@ -112,40 +76,6 @@ async def _conversations(out: Outreach, resident_ids: list[int]) -> dict[int, in
         rows = await session.execute(select(Conversation.resident_id, Conversation.id)
                                      .where(Conversation.resident_id.in_(resident_ids)).order_by(Conversation.id))
     return dict(rows.all())  # the last (newest) conversation wins
-
-
-async def send_template(out: Outreach, item: Claim, run_id: int) -> Outcome:
-    """A template push; a lost answer is asked again with the same client_msg_id (no second copy)."""
-    message, r = item.message, item.recipient
-    msg_id = resend.client_msg_id(run_id, r.id)
-    attempt = 1
-    while True:
-        try:
-            sent = await out.services.api.send_template(r.openid, message.template_id, message.fields, message.url,
-                                                        client_msg_id=msg_id)
-            return Outcome(item.delivery_id, "sent", msgid=sent.msgid)
-        except WeChatAPIError as err:
-            if err.errcode != NO_ANSWER or attempt >= LOST_ANSWER_TRIES:
-                return Outcome(item.delivery_id, _failure(err.errcode), f"{err.errcode} {err.errmsg}"[:255])
-        attempt += 1
-
-
-async def send_one(out: Outreach, item: Claim, conversations: dict[int, int], run_id: int) -> Outcome:
-    message, r = item.message, item.recipient
-    if message.channel == "template":
-        return await send_template(out, item, run_id)
-    ref = ResidentRef(r.id, r.openid, conversations.get(r.id, 0), r.language, False, True)
-    if not ref.conversation_id:
-        return Outcome(item.delivery_id, "failed", "no conversation: outside the 48-hour window")
-    [result] = await out.services.messenger.send(ref, [message.reply], sender="system")
-    if result.ok:
-        return Outcome(item.delivery_id, "sent")
-    return Outcome(item.delivery_id, _failure(result.errcode), result.error)
-
-
-def _failure(errcode: int) -> str:
-    """A send that did not succeed: the quota, a lost answer (it may have arrived), or a plain failure."""
-    return "quota" if errcode == QUOTA else "uncertain" if errcode == NO_ANSWER else "failed"
 
 
 async def send_all(out: Outreach, run_id: int, claims: list[Claim], inflight: InFlight, started: set[int],

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.db import utcnow
 from knowledge.library import Knowledge
-from scheduler import content, runs
+from scheduler import content, launch, runs
 from scheduler.lease import Lease
 from scheduler.models import Campaign, CampaignRun
 from scheduler.outreach import Outreach
@@ -48,7 +48,7 @@ async def fire_campaign(out: Outreach, campaign_id: int, occurrence: str = "") -
     run_id = await runs.open_run(out, campaign_id, occurrence or occurrence_now(out),
                                  {"shared": shared_context(out.services.knowledge, campaign, today)})
     if run_id is not None:
-        runs.start(out, run_id)
+        launch.start(out, run_id)
     return run_id
 
 
@@ -74,7 +74,7 @@ async def fire_due(out: Outreach, campaign_id: int, today: str = "") -> list[int
         run_id = await runs.open_run(out, campaign_id, f"due:{due_day.isoformat()}", {
             "due": due, "shared": {"assessment_due": due_day.isoformat(), **shared_context(out.services.knowledge, campaign, due_day)}})
         if run_id is not None:
-            runs.start(out, run_id)
+            launch.start(out, run_id)
             opened.append(run_id)
     return opened
 
@@ -99,16 +99,15 @@ async def event_reminders(out: Outreach) -> list[int]:
     opened = []
     for campaign in campaigns:
         for event in events:
-            starts = event.starts_at if event.starts_at.tzinfo else event.starts_at.replace(tzinfo=now.tzinfo)
             for minutes in campaign.schedule.get("before_minutes", []):
-                if starts - timedelta(minutes=minutes) > now + LOOKAHEAD:
+                if event.starts_at - timedelta(minutes=minutes) > now + LOOKAHEAD:
                     continue
-                if starts - now < timedelta(minutes=minutes) / 2:
+                if event.starts_at - now < timedelta(minutes=minutes) / 2:
                     continue  # too late for this reminder; a later, shorter one will do
                 run_id = await runs.open_run(out, campaign.id, f"event:{event.id}:{minutes}", {
                     "event_id": event.id, "shared": {"event": event_context(out.services.knowledge, event)}})
                 if run_id is not None:
-                    runs.start(out, run_id)
+                    launch.start(out, run_id)
                     opened.append(run_id)
     return opened
 
@@ -122,13 +121,12 @@ async def sweep_runs(out: Outreach) -> list[int]:
     resumed = []
     for run_id, status, resume_at in rows:
         if status == "paused":
-            if resume_at is None or (resume_at if resume_at.tzinfo else resume_at.replace(tzinfo=now.tzinfo)) > now:
+            if resume_at is None or resume_at > now:
                 continue
-            if await runs.set_status(out, run_id, "pending", only_from=("paused",)):
-                runs.start(out, run_id)
+            if await launch.resume(out, run_id):
                 resumed.append(run_id)
         elif not await Lease(out.services.redis, f"run:{run_id}", 1).held_by_anyone():
-            runs.start(out, run_id)  # orphaned: its worker died (the lease ran out)
+            launch.start(out, run_id)  # orphaned: its worker died (the lease ran out)
             resumed.append(run_id)
     return resumed
 

@@ -1,43 +1,38 @@
 """A lease in Redis: one holder at a time, kept alive by renewal, free again when the holder dies.
 
 Used for the scheduler leader (one process runs APScheduler) and for each campaign run (one
-worker sends it). Renewal and release check the holder's token, so a holder that lost its lease
-never extends or frees someone else's.
+worker sends it). It is redis-py's Lock, as the residents' locks are (bot/stores/locks.py), held
+without blocking: renewal and release check the holder's token, so a holder that lost its lease
+never extends or frees someone else's. The Lock raises when the lease was lost; a lease answers
+False (renew) or does nothing (release), which is all its holders need to know.
 """
 from __future__ import annotations
 
-import uuid
-
 import redis.asyncio as aioredis
-
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+from redis.exceptions import LockError
 
 
 class Lease:
     def __init__(self, redis: aioredis.Redis, name: str, seconds: float) -> None:
-        self._redis = redis
-        self.key = f"xz:lease:{name}"
-        self._ms = int(seconds * 1000)
-        self.token = uuid.uuid4().hex
-        self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        # thread_local=False: the token is the lease's, whichever task renews or releases it
+        self._lock = redis.lock(f"xz:lease:{name}", timeout=seconds, blocking=False, thread_local=False)
 
     async def acquire(self) -> bool:
-        return bool(await self._redis.set(self.key, self.token, nx=True, px=self._ms))
+        return await self._lock.acquire()
 
     async def renew(self) -> bool:
         """Extend the lease; False when it was lost (expired and maybe taken by another)."""
-        return bool(await self._renew(keys=[self.key], args=[self.token, self._ms]))
+        try:
+            return await self._lock.reacquire()
+        except LockError:
+            return False
 
     async def release(self) -> None:
-        await self._release(keys=[self.key], args=[self.token])
+        """Give the lease back; a lease already lost is left to whoever holds it now."""
+        try:
+            await self._lock.release()
+        except LockError:
+            pass
 
     async def held_by_anyone(self) -> bool:
-        return bool(await self._redis.exists(self.key))
+        return await self._lock.locked()

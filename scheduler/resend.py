@@ -10,7 +10,7 @@ such id: they stay at-most-once and are reported as uncertain.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -21,6 +21,7 @@ from scheduler import content
 from scheduler.audiences import Recipient
 from scheduler.models import Campaign, CampaignRun, Delivery
 from scheduler.outreach import Outreach
+from scheduler.push import Claim, send_template
 from scheduler.render import Renderer, RenderError
 
 log = logging.getLogger(__name__)
@@ -29,17 +30,8 @@ TOO_LATE = "uncertain, and past the platform's 10-minute client_msg_id window: n
 RESENT = "resent with the same client_msg_id after an uncertain send"
 
 
-def client_msg_id(run_id: int, resident_id: int) -> str:
-    """The same for every attempt at one resident in one run (the platform's de-duplication key)."""
-    return f"xz-{run_id}-{resident_id}"
-
-
 def resendable(channel: str) -> bool:
     return channel == "template"
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
 
 
 async def _uncertain(out: Outreach, run_id: int) -> list[tuple[int, datetime, Recipient]]:
@@ -49,14 +41,12 @@ async def _uncertain(out: Outreach, run_id: int) -> list[tuple[int, datetime, Re
                    Resident.area).join(Resident, Resident.id == Delivery.resident_id)
             .where(Delivery.run_id == run_id, Delivery.status == "uncertain", Delivery.error != TOO_LATE)
             .order_by(Delivery.id))
-    return [(did, _aware(at), Recipient(*r)) for did, at, *r in rows.all()]
+    return [(did, at, Recipient(*r)) for did, at, *r in rows.all()]
 
 
 async def resend_uncertain(out: Outreach, run: CampaignRun, campaign: Campaign, renderer: Renderer) -> int:
     """Send this run's uncertain template claims again (same client_msg_id) while the platform still
     de-duplicates them; mark the older ones as past the window. Returns how many were sent."""
-    from scheduler.fanout import Claim, send_template  # fanout calls this module: import late
-
     if not resendable(campaign.channel):
         return 0
     now = utcnow()

@@ -1,4 +1,5 @@
-"""Campaign runs: opened once per occurrence, started, paused, resumed, cancelled, and their progress.
+"""Campaign runs: opened once per occurrence, paused, cancelled, and their progress (the send itself
+starts and resumes in scheduler.launch).
 
 An occurrence names a firing ("2025-03-01T09:00", "due:2025-03-01", "event:12:60"), and the
 (campaign, occurrence) pair is unique, so two schedulers firing the same job open one run.
@@ -43,13 +44,6 @@ async def open_run(out: Outreach, campaign_id: int, occurrence: str, context: di
     return run_id
 
 
-def start(out: Outreach, run_id: int):
-    """Send the run in the background (an owned task); the run's lease keeps it to one worker."""
-    from scheduler.fanout import execute
-
-    return out.services.tasks.start(execute(out, run_id), name=f"campaign-run:{run_id}")
-
-
 async def set_status(out: Outreach, run_id: int, status: str, *, reason: str = "",
                      resume_at: datetime | None = None, only_from: tuple[str, ...] = ACTIVE) -> bool:
     values = {"status": status, "pause_reason": reason[:255], "resume_at": resume_at}
@@ -67,13 +61,6 @@ async def pause(out: Outreach, run_id: int) -> bool:
 
 async def cancel(out: Outreach, run_id: int) -> bool:
     return await set_status(out, run_id, "cancelled", reason="cancelled by staff")
-
-
-async def resume(out: Outreach, run_id: int) -> bool:
-    if not await set_status(out, run_id, "pending", only_from=("paused",)):
-        return False
-    start(out, run_id)
-    return True
 
 
 @dataclass(frozen=True)
@@ -124,6 +111,6 @@ async def progress(out: Outreach, run_id: int) -> Progress | None:
         elapsed = time.time() - float(stint["at"])
         done = run.sent + run.failed + run.skipped + run.uncertain - int(stint["base"])
         rate = done / elapsed if elapsed > 0 else 0.0
-    resume_at = localtime.aware(run.resume_at) if run.status == "paused" and run.resume_at else None
+    resume_at = run.resume_at if run.status == "paused" else None
     return Progress(run.id, name, run.occurrence, run.status, run.total, run.sent, run.failed, run.skipped,
                     run.uncertain, run.delivered, round(rate, 1), run.pause_reason, resume_at)

@@ -1,4 +1,5 @@
-"""The scheduler plugin: its services, its pipeline stage, the leader-elected engine, admin pages."""
+"""The scheduler plugin: its services, its pipeline stage, the leader-elected engine, and the admin's pages
+(the dashboard, campaigns and audiences, tags and their CSV import, events, knowledge, staff)."""
 from __future__ import annotations
 
 from typing import AsyncIterator
@@ -35,10 +36,23 @@ async def scheduler_services(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_app(app: web.Application) -> None:
-    from scheduler.admin import setup_routes
+    from scheduler import admin, admin_knowledge, admin_staff, admin_tag_import, admin_tags, dashboard
 
     app.cleanup_ctx.append(scheduler_services)
-    setup_routes(app)
+    for pages in (dashboard, admin, admin_tags, admin_tag_import, admin_knowledge, admin_staff):
+        pages.setup_routes(app)
+    _setup_events_admin(app)
+
+
+def _setup_events_admin(app: web.Application) -> None:
+    """Events are the flows package's: without it the events admin has nothing to edit."""
+    try:
+        from scheduler import admin_events
+    except ModuleNotFoundError as exc:
+        if exc.name != "flows":
+            raise
+        return
+    admin_events.setup_routes(app)
 
 
 async def seed_demo(app: web.Application) -> None:

@@ -53,7 +53,6 @@ OWNERS = {
 
 KNOWN_FILE_CYCLES = {
     ("flows.intents", "flows.router"),  # switch_language one way, CLARIFY and Understanding the other
-    ("scheduler.fanout", "scheduler.resend", "scheduler.runs"),  # issue 17 item 4 ends it; resend sends as fanout does
 }
 
 

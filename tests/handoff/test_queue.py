@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.db import utcnow
 from handoff import cases
 from handoff.models import Case, CaseEvent, FollowUp
 from handoff.presence import Presence
-from handoff.queue import CaseQueue, now_ms
+from handoff.queue import CaseQueue, now_ms, queue_score
 from handoff.recovery import reconcile
 from handoff.requests import request_handoff
 from handoff.sweep import escalate_and_fall_back, requeue_vanished
@@ -178,3 +179,9 @@ async def test_closed_cases_left_in_redis_are_dropped(services, make_staff, make
     assert (await reconcile(services)).dropped == [case_id]
     assert await CaseQueue(services.redis).size() == 0
     assert (await cases.claim(services, counsellor)).status == "empty"
+
+
+def test_a_time_without_its_zone_is_refused_not_read_in_the_machines_zone():
+    """Stored times come back aware on both backends (bot.db.UTCDateTime); a naive one is a bug to show."""
+    with pytest.raises(ValueError, match="aware UTC"):
+        queue_score(3, datetime(2030, 1, 1, 9, 0))

@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import update
-
 from bot import localtime
 from bot.db import utcnow
 from scheduler import fanout, runs, send_time
-from scheduler.models import CampaignRun
 from tests.scheduler.conftest import TEST_SETTINGS, make_campaign, make_residents
 from tests.scheduler.test_admin import as_admin, csrf
 
@@ -104,7 +101,6 @@ async def test_resume_says_it_happened_and_what_the_run_does_now(sched_client, s
 
 async def test_dashboard_wait_figures_count_cases_still_waiting(sched_client, services, out):
     from handoff.models import Case
-    from bot.models import Resident
 
     client = await as_admin(sched_client, services)
     [resident] = await make_residents(services, 1, prefix="wait")

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db import utcnow
-from bot.models import Resident
-from scheduler import fanout, policy, runs
+from scheduler import fanout, launch, policy, runs
 from scheduler.models import CampaignRun, Delivery
 from tests.scheduler.conftest import TEST_SETTINGS, make_campaign, make_residents
 
@@ -174,4 +173,4 @@ async def test_pause_stops_and_cancel_ends_a_run(out, services, mock_wechat):
     assert await fanout.execute(out, run_id) == "paused" and not mock_wechat.state.sent
     assert await runs.cancel(out, run_id)
     assert (await run_of(services, run_id)).status == "cancelled"
-    assert not await runs.resume(out, run_id)
+    assert not await launch.resume(out, run_id)

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from bot.db import utcnow
 from bot.models import Resident
-from scheduler import fanout, resend, runs
+from scheduler import fanout, push, runs
 from scheduler.inflight import InFlight
 from scheduler.models import CampaignRun, Delivery
 from tests.scheduler.conftest import make_campaign, make_residents
@@ -95,7 +95,7 @@ async def test_claims_a_killed_worker_left_queued_are_settled_by_the_in_flight_s
         for r in ids[:5]:  # the first three were recorded as sent but not yet removed: harmless
             await inflight.add(delivery[r])
     mock_wechat.state.record_template({"touser": "dead-3", "template_id": "SERVICE_NOTICE", "data": {},  # it did arrive
-                                       "client_msg_id": resend.client_msg_id(run_id, ids[3])})
+                                       "client_msg_id": push.client_msg_id(run_id, ids[3])})
     assert await fanout.execute(out, run_id) == "done"
     sends = template_sends(mock_wechat)
     assert set(sends.values()) == {1} and set(sends) == {f"dead-{i}" for i in range(3, 30)}
