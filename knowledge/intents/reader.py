@@ -18,9 +18,9 @@ MODEL_FILE = DATA_DIR / "intents" / "model.npz"
 INTENTS = ("counsellor", "assessment", "record", "stations", "events", "my_events", "tips", "contact", "about",
            "greeting", "optout", "language", "menu", "feeling", "unclear")
 # Below this probability the bot asks which of the two likeliest intents was meant. Chosen on the
-# held-back authors (`xinzhan intent-train` prints the trade): with six authors 7.1% of messages fall
-# below it; those above are read right 95.5% of the time, and below it the right intent is one of
-# the two offered 78% of the time.
+# held-back authors (`xinzhan intent-train` prints the trade): with eight authors 5.1% of messages fall
+# below it; those above are read right 96.8% of the time, and below it the right intent is one of
+# the two offered 83% of the time.
 ASK_BELOW = 0.45
 
 
