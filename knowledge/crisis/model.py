@@ -37,10 +37,22 @@ def marked(text: str) -> str:
 
 @dataclass(frozen=True)
 class Calibration:
-    """P(level >= k) at or above `at_least[k]` reads as level k; P(>=2) in [ask, at_least[2]) asks."""
+    """P(>=2) at or above `at_least[2]` is a crisis; a crisis whose P(>=k) reaches `at_least[k]` reads
+    as level k (3 or 4); P(>=2) in [ask, at_least[2]) asks.
+
+    The level-3 threshold is not held at or above the alarm threshold: that left severe messages
+    the model had already flagged as crises read as level 2. Measured out of author on six of the
+    nineteen earlier authors: recall at level >= 3 0.966 -> 0.971, false alarms unchanged, level-2
+    messages read as 3 (a priority handoff for passive ideation) 3.4% -> 6.0%."""
 
     at_least: dict[int, float]
     ask: float
+
+    def level(self, p: np.ndarray) -> int:
+        """The level of P(>=2, >=3, >=4)."""
+        if p[0] < self.at_least[2]:
+            return 0
+        return max(k for k in (2, 3, 4) if k == 2 or p[k - 2] >= self.at_least[k])
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
@@ -120,7 +132,7 @@ class CrisisModel:
                 best, best_piece = np.maximum(best, p), piece
             else:
                 best = np.maximum(best, p)
-        level = max((k for k in (2, 3, 4) if float(best[k - 2]) >= self.calibration.at_least[k]), default=0)
+        level = self.calibration.level(best)
         ask = bool(level == 0 and best[0] >= self.calibration.ask)
         evidence = _words(self._model.strongest(marked(best_piece), [2, 3, 4], k=6))[:3] if (level or ask) else ()
         return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), evidence)

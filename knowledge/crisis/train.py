@@ -108,7 +108,7 @@ def choose_thresholds(corpus: Corpus, readings: dict[int, np.ndarray]) -> Calibr
     at_least = {2: _quantile_above(ordinary, FALSE_ALARMS)}
     for k, share in OVER_READ.items():
         below = [readings[i][k - 2] for i in readings if level[i] < k]
-        at_least[k] = max(_quantile_above(below, share), at_least[k - 1])
+        at_least[k] = max(_quantile_above(below, share), at_least[k - 1] if k > 3 else 0.0)
     ask = min(_quantile_above(ordinary, FALSE_ALARMS + ASKED), at_least[2])
     return Calibration(at_least, ask)
 
@@ -142,7 +142,7 @@ def _share(items: list[int], hit) -> float | None:
 
 
 def level_of(calibration: Calibration, p: np.ndarray) -> tuple[int, bool]:
-    level = max((k for k in (2, 3, 4) if p[k - 2] >= calibration.at_least[k]), default=0)
+    level = calibration.level(p)
     return level, level == 0 and p[0] >= calibration.ask
 
 

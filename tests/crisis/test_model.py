@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from knowledge.crisis import Detector, RiskLevel
 from knowledge.crisis.detector import combine
-from knowledge.crisis.model import CALIBRATION, MODEL_DIR, WEIGHTS, CrisisModel
+from knowledge.crisis.model import CALIBRATION, MODEL_DIR, WEIGHTS, Calibration, CrisisModel
 from knowledge.crisis.train import SEED, Corpus, train
 from knowledge.ngram_model import ModelFileError
 
@@ -119,3 +119,11 @@ def test_a_very_short_message_is_asked_about_and_a_lone_emoji_is_not(detector):
     assert (int(detector.scan("🙂").level), detector.scan("🙂").ask) == (0, False)
     assert (int(detector.scan("🔪🩸").level), detector.scan("🔪🩸").ask) == (1, True)
     assert detector.scan("🙂", context_level=3).level <= RiskLevel.IMMINENT  # read, never raises
+
+
+def test_a_crisis_reading_takes_its_level_from_each_levels_own_threshold():
+    calibration = Calibration({2: 0.5, 3: 0.3, 4: 0.6}, ask=0.2)
+    assert calibration.level(np.array([0.45, 0.35, 0.1])) == 0  # P(>=3) over its threshold, but no crisis
+    assert calibration.level(np.array([0.6, 0.2, 0.1])) == 2
+    assert calibration.level(np.array([0.6, 0.35, 0.1])) == 3  # below the alarm threshold, still level 3
+    assert calibration.level(np.array([0.9, 0.8, 0.7])) == 4
