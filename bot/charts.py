@@ -170,20 +170,3 @@ def bars(items: list[tuple[str, float]], *, title: str, width: int = 420, bar: i
     parts.append("</svg>")
     return Markup("".join(parts))
 
-
-def columns(series: list[tuple[str, float]], *, title: str, width: int = 560, height: int = 140) -> Markup:
-    """A column per day (labels every few days), for counts over the period."""
-    if not series or not any(v for _, v in series):
-        return NO_DATA
-    top = max(v for _, v in series) or 1
-    step = width / len(series)
-    parts = [_opening(title, width, height + 18, 10)]
-    for i, (day, value) in enumerate(series):
-        h = int(height * value / top)
-        x = int(i * step)
-        parts.append(f'<rect x="{x}" y="{height - h}" width="{max(1, int(step) - 2)}" height="{h}" fill="#07c160">'
-                     f'<title>{label(day)}: {value:g}</title></rect>')
-        if i % max(1, len(series) // 6) == 0:
-            parts.append(f'<text x="{x}" y="{height + 14}">{label(day[5:])}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))

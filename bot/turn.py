@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -31,13 +30,6 @@ log = logging.getLogger(__name__)
 
 RESIDENT_INITIATED = {"subscribe", "scan", "click", "view", "location"}
 DATABASE_ERRORS = (SQLAlchemyError, OSError, ConnectionError, asyncio.TimeoutError)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ref: ResidentRef | None
-    passive: Reply | None  # goes back in the HTTP answer
-    later: list[Reply]  # goes through the customer-service API
 
 
 def split_for_passive(replies: list[Reply]) -> tuple[Reply | None, list[Reply]]:
