@@ -106,8 +106,10 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
     (its de-duplication, locks and spool are what a turn stands on); nothing else does."""
     services = request.app[SERVICES]
     key = dedup_key(inbound)
+    tried = services.locks.trial(inbound.openid)  # one round trip claims, locks and reads (bot/stores/dedup.py)
     async with asyncio.timeout(PATIENCE):  # TimeoutError is an OSError: a hung Redis is a down one
-        claim = await services.dedup.claim(key, inbound)
+        claim = await services.dedup.claim(key, inbound, lock=tried, first_writes=services.cs_window.opening(inbound),
+                                           read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid))
     if not claim.first:
         metrics.DEDUP_HITS.inc()
         answer = claim.answer
@@ -119,7 +121,7 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
         return answer or SUCCESS, "retry"
 
     try:
-        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight)
+        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight, tried)
     except REDIS_DOWN:
         raise
     except Exception:
