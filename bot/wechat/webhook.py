@@ -19,7 +19,7 @@ from bot.redis_conn import PATIENCE, REDIS_DOWN
 from bot.turn import keep_retried, turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies
-from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
+from bot.wechat.parse import BadMessage, dedup_key, read_xml, to_inbound
 from bot.wechat.security import signature_ok, timestamp_fresh
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,9 @@ def _decrypt(request: web.Request, body: str) -> str:
     if crypto is None:
         raise BadMessage("encrypted message but no AES key configured")
     q = request.query
-    check_xml(body, required=("Encrypt",))  # the envelope must be as safe as the message
-    return crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+    envelope = read_xml(body, required=("Encrypt",))  # the envelope must be as safe as the message
+    return crypto.decrypt_message({"Encrypt": envelope["Encrypt"]}, q.get("msg_signature", ""),  # parsed once
+                                  q.get("timestamp", ""), q.get("nonce", ""))
 
 
 async def receive(request: web.Request) -> web.Response:
