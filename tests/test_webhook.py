@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.appkeys import SERVICES
+from bot.auth import COOKIE
+from bot.auth.sessions import SessionStore
 from bot.logs import quiet_content_loggers
 from bot.models import Message, Resident
 from bot.values import Reply
@@ -160,6 +162,24 @@ async def test_a_safe_mode_message_is_parsed_once_per_document(aiohttp_client, c
     answer = await client.post("/wechat", params=query, data=body)
     assert answer.status == 200 and "<Encrypt>" in await answer.text()
     assert parsed == [True, False] and again == []
+
+
+async def test_the_webhook_makes_no_page_context_and_passes_the_staff_guard_at_once(client, platform, monkeypatch):
+    """The page middlewares (the staff member and CSRF token for templates, the staff-area guard) sit in
+    front of every route but look up no session for `/wechat`, even when a cookie comes along; a staff
+    page with the same cookie does."""
+    looked_up: list[str] = []
+
+    async def get(self, sid):
+        looked_up.append(sid)
+        return None
+
+    monkeypatch.setattr(SessionStore, "get", get)
+    query, body = platform.envelope(message_xml("o-guard", "text", {"Content": "你好"}))
+    answer = await client.post("/wechat", params=query, data=body, cookies={COOKIE: "a-staff-session"})
+    assert answer.status == 200 and looked_up == []
+    page = await client.get("/console", cookies={COOKIE: "a-staff-session"}, allow_redirects=False)
+    assert page.status in (302, 303, 401) and looked_up == ["a-staff-session"]
 
 
 async def test_unsubscribe_marks_resident_unsubscribed(client, platform, services):

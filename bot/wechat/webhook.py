@@ -24,6 +24,7 @@ from bot.wechat.security import signature_ok, timestamp_fresh
 
 log = logging.getLogger(__name__)
 
+PATH = "/wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"
 
@@ -150,5 +151,5 @@ def _answer(body: str, outcome: str) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/wechat", verify_url)
-    app.router.add_post("/wechat", receive)
+    app.router.add_get(PATH, verify_url)
+    app.router.add_post(PATH, receive)
