@@ -15,7 +15,6 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot import health, labels, language, localtime, security_headers
 from bot.appkeys import CONFIG, CRYPTO, HTTP, KNOWLEDGE, SERVICES
-from bot.auth import template_context
 from bot.config import Config
 from bot.db import make_autocommit_sessionmaker, make_engine, make_sessionmaker
 from bot.logs import request_id
@@ -103,8 +102,7 @@ def create_app(config: Config, *, plugins: tuple[str, ...] = PLUGINS) -> web.App
     webhook.setup_routes(app)
     health.setup_routes(app)
     modules = import_present(plugins)
-    env = aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True),
-                               context_processors=[template_context, aiohttp_jinja2.request_processor])
+    env = aiohttp_jinja2.setup(app, loader=_templates(modules), autoescape=jinja2.select_autoescape(default=True))
     labels.setup_templates(env)
     localtime.setup_templates(env)
     for module in modules:

@@ -19,8 +19,7 @@ from sqlalchemy import text
 
 from bot import metrics
 from bot.appkeys import CONFIG, SERVICES
-
-WEBHOOK_PATH = "/wechat"
+from bot.wechat.webhook import PATH as WEBHOOK_PATH
 
 
 async def _check(coro) -> str:

@@ -21,14 +21,14 @@ from bot.language import CHOSEN, CHOSEN_TAG, reply_language
 from bot.models import ResidentTag
 from bot.pipeline import Turn
 from bot.services import Services
-from bot.stores import read_ahead
+from bot.stores import cs_window, read_ahead
+from bot.stores.locks import LockTry
 from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
-RESIDENT_INITIATED = {"subscribe", "scan", "click", "view", "location"}
 DATABASE_ERRORS = (SQLAlchemyError, OSError, ConnectionError, asyncio.TimeoutError)
 
 
@@ -51,22 +51,22 @@ def busy_reply(services: Services, lang: str) -> Reply:
     return Reply(text=services.knowledge.texts.get("system.busy", lang))
 
 
-async def run_turn(services: Services, inbound: Inbound) -> tuple[ResidentRef | None, list[Reply]]:
-    """Lock the resident, record what they sent, run the pipeline.
+async def run_turn(services: Services, inbound: Inbound,
+                   tried: LockTry | None = None) -> tuple[ResidentRef | None, list[Reply]]:
+    """Lock the resident, record what they sent, run the pipeline. `tried`: the lock tried with the
+    message's claim, which also opened the allowance (`bot.wechat.webhook`).
 
     If the database cannot take the message, it is spooled in Redis and the resident still gets an
     answer with the emergency numbers; the spool drainer finishes the turn when the database is back.
     """
     started = time.perf_counter()
-    opens_window = _opens_window(inbound)
 
     def open_window(pipe) -> None:  # sent with the lock: the platform delivered a message, written or not
-        if opens_window:
-            services.cs_window.open_in(pipe, inbound.openid, by_message=_by_message(inbound))
+        services.cs_window.open_in(pipe, inbound)
 
     turn = read_ahead.TurnValues()
     async with services.locks.hold(inbound.openid, read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid),
-                                   also=open_window, closing=turn.flush) as values:
+                                   also=None if tried else open_window, closing=turn.flush, tried=tried) as values:
         with read_ahead.for_turn(turn, values):
             try:
                 ref = await _record(services, inbound, window_opened=True)
@@ -102,14 +102,6 @@ async def keep_retried(services: Services, inbound: Inbound) -> None:
         log.warning("database unavailable; a retried message stays in flight", extra={"kind": inbound.kind})
 
 
-def _opens_window(inbound: Inbound) -> bool:
-    return is_transcribed(inbound) and inbound.event != "unsubscribe"
-
-
-def _by_message(inbound: Inbound) -> bool:
-    return inbound.kind != "event" or inbound.event not in RESIDENT_INITIATED
-
-
 async def _record(services: Services, inbound: Inbound, *, late: bool = False, already_replied: str = "",
                   window_opened: bool = False) -> ResidentRef | None:
     if not is_transcribed(inbound):
@@ -117,8 +109,8 @@ async def _record(services: Services, inbound: Inbound, *, late: bool = False, a
     ref = await services.transcript.record_inbound(inbound, late=late)
     if already_replied:
         await services.transcript.record_outbound(ref, [Reply(text=already_replied)], delivery="passive")
-    if _opens_window(inbound) and not window_opened:
-        await services.cs_window.opened(inbound.openid, by_message=_by_message(inbound))
+    if cs_window.opens(inbound) and not window_opened:
+        await services.cs_window.opened(inbound.openid, by_message=cs_window.by_message(inbound))
     return ref
 
 
@@ -151,8 +143,8 @@ async def _language(services: Services, inbound: Inbound, ref: ResidentRef) -> s
     return reply_language(inbound.text, ref, chosen=chosen is not None)
 
 
-async def turn_with_deadline(services: Services, inbound: Inbound,
-                             in_flight: Taken | None = None) -> tuple[Reply | None, Taken | None]:
+async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Taken | None = None,
+                             tried: LockTry | None = None) -> tuple[Reply | None, Taken | None]:
     """Run the turn; return the passive reply if it is ready in time, else None (answer `success`).
 
     `in_flight` is the message's entry among the spool's taken ones: its lease is renewed while the
@@ -166,7 +158,7 @@ async def turn_with_deadline(services: Services, inbound: Inbound,
     async def work() -> None:
         try:
             async with services.spool.working_on(in_flight) if in_flight else nullcontext():
-                ref, replies = await run_turn(services, inbound)
+                ref, replies = await run_turn(services, inbound, tried)
         except Exception as exc:
             if not answer.done():
                 answer.set_exception(exc)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from prometheus_client import REGISTRY
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
@@ -21,30 +22,49 @@ from tests.test_webhook import messages
 CRISIS = "我已经写好遗书，今晚就从楼顶跳下去"  # level 4
 
 
+def _of_service(services, pipe: Pipeline) -> bool:
+    return pipe.connection_pool is services.redis.connection_pool
+
+
 @contextmanager
 def redis_down(services, monkeypatch, *, except_dedup: bool = False) -> Iterator[None]:
-    """Every command on the service's Redis client fails as a refused connection does (with
-    `except_dedup`, all but the de-duplication claim: Redis went away just after it)."""
-    working = services.redis.execute_command
+    """Every command and pipeline on the service's Redis client fails as a refused connection does (with
+    `except_dedup`, all but the de-duplication claim's round trip: Redis went away just after it)."""
+    working, working_pipeline = services.redis.execute_command, Pipeline.execute
+
+    def claim(args) -> bool:
+        return except_dedup and args[0] == "EVAL" and str(args[3]).startswith("xz:dedup:")
 
     async def refused(*args, **kwargs):
-        if except_dedup and args[0] == "SET" and str(args[1]).startswith("xz:dedup:"):
-            return await working(*args, **kwargs)
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    async def refused_pipeline(pipe, *args, **kwargs):
+        if not _of_service(services, pipe) or (pipe.command_stack and claim(pipe.command_stack[0][0])):
+            return await working_pipeline(pipe, *args, **kwargs)
+        await refused()
 
     with monkeypatch.context() as patch:
         patch.setattr(services.redis, "execute_command", refused)
+        patch.setattr(Pipeline, "execute", refused_pipeline)
         yield
 
 
 @contextmanager
 def redis_hung(services, monkeypatch) -> Iterator[None]:
-    """Every command waits for an answer that never comes: a frozen server, a black-holed network."""
+    """Every command and pipeline waits for an answer that never comes: a frozen server, a black-holed network."""
+    working_pipeline = Pipeline.execute
+
     async def unanswered(*args, **kwargs):
         await asyncio.Event().wait()
 
+    async def unanswered_pipeline(pipe, *args, **kwargs):
+        if not _of_service(services, pipe):
+            return await working_pipeline(pipe, *args, **kwargs)
+        await unanswered()
+
     with monkeypatch.context() as patch:
         patch.setattr(services.redis, "execute_command", unanswered)
+        patch.setattr(Pipeline, "execute", unanswered_pipeline)
         yield
 
 

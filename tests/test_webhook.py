@@ -6,13 +6,17 @@ import time
 from contextlib import asynccontextmanager
 
 import pytest
+import xmltodict
 from sqlalchemy import select
 
 from bot.app import create_app
 from bot.appkeys import SERVICES
+from bot.auth import COOKIE
+from bot.auth.sessions import SessionStore
 from bot.logs import quiet_content_loggers
 from bot.models import Message, Resident
 from bot.values import Reply
+from bot.wechat import parse
 from tests.conftest import AES_KEY, make_config, settle
 from tests.platform import Platform, message_xml
 
@@ -131,6 +135,51 @@ async def test_subscribe_with_scene_records_scene(client, platform, services):
     async with services.db() as session:
         resident = await session.scalar(select(Resident).where(Resident.openid == "o-scene"))
     assert resident.subscribed and resident.scene == "station_007"
+
+
+async def test_a_follow_through_a_product_scan_is_a_follow(client, platform, services):
+    calls: list = []
+    services.pipeline.add(ECHO_ORDER, "echo", echo_stage(calls))
+    await platform.event("o-product", "subscribe", EventKey="scanbarcode|code128|6901234567892")
+    assert calls[0].event == "subscribe"  # wechatpy named it subscribe_scan_product, which nothing answered
+
+
+async def test_a_safe_mode_message_is_parsed_once_per_document(aiohttp_client, clean_database, mock_wechat,
+                                                                 monkeypatch):
+    """The envelope and the message, each parsed once by defusedxml; nothing parses them again."""
+    config = make_config(clean_database, str(mock_wechat.make_url("")).rstrip("/"), XZ_WECHAT_AES_KEY=AES_KEY)
+    client = await aiohttp_client(create_app(config))
+    client.server.app[SERVICES].pipeline.add(ECHO_ORDER, "echo", echo_stage())
+    parsed, fromstring, again = [], parse.fromstring, []
+
+    def counted(text, **kwargs):
+        parsed.append("<Encrypt>" in text)
+        return fromstring(text, **kwargs)
+
+    monkeypatch.setattr(parse, "fromstring", counted)
+    monkeypatch.setattr(xmltodict, "parse", lambda *args, **kwargs: again.append(args))  # wechatpy's parser
+    query, body = Platform(client, config, mode="safe").envelope(message_xml("o-once", "text", {"Content": "一次"}))
+    answer = await client.post("/wechat", params=query, data=body)
+    assert answer.status == 200 and "<Encrypt>" in await answer.text()
+    assert parsed == [True, False] and again == []
+
+
+async def test_the_webhook_makes_no_page_context_and_passes_the_staff_guard_at_once(client, platform, monkeypatch):
+    """The page middlewares (the staff member and CSRF token for templates, the staff-area guard) sit in
+    front of every route but look up no session for `/wechat`, even when a cookie comes along; a staff
+    page with the same cookie does."""
+    looked_up: list[str] = []
+
+    async def get(self, sid):
+        looked_up.append(sid)
+        return None
+
+    monkeypatch.setattr(SessionStore, "get", get)
+    query, body = platform.envelope(message_xml("o-guard", "text", {"Content": "你好"}))
+    answer = await client.post("/wechat", params=query, data=body, cookies={COOKIE: "a-staff-session"})
+    assert answer.status == 200 and looked_up == []
+    page = await client.get("/console", cookies={COOKIE: "a-staff-session"}, allow_redirects=False)
+    assert page.status in (302, 303, 401) and looked_up == ["a-staff-session"]
 
 
 async def test_unsubscribe_marks_resident_unsubscribed(client, platform, services):
@@ -265,6 +314,7 @@ BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
 EXTERNAL_ENTITY = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
                    '<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>'
                    '<MsgType>text</MsgType><Content>&e;</Content><MsgId>1</MsgId></xml>')
+HEADER = "<ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime>"
 BAD_BODIES = {
     "too_large": ("<xml>" + "x" * (65 * 1024) + "</xml>", 413),
     "not_xml": ("hello, this is not xml", 400),
@@ -273,6 +323,11 @@ BAD_BODIES = {
     "missing_fields": ("<xml><ToUserName>a</ToUserName><MsgType>text</MsgType></xml>", 400),
     "invalid_utf8": (b"<xml><Content>\xff\xfe</Content></xml>", 400),
     "wrong_root": ("<html><ToUserName>a</ToUserName></html>", 400),
+    "event_without_a_name": (f"<xml>{HEADER}<MsgType>event</MsgType><Event></Event></xml>", 400),
+    "repeated_field": (f"<xml>{HEADER}<MsgType>text</MsgType><Content>a</Content><Content>b</Content></xml>", 400),
+    "nested_field": (f"<xml>{HEADER}<MsgType>text</MsgType><Content>a<b>c</b></Content></xml>", 400),
+    "field_with_attributes": (f"<xml>{HEADER}<MsgType>text</MsgType><Content lang='x'>a</Content></xml>", 400),
+    "field_in_a_namespace": (f"<xml>{HEADER}<MsgType>text</MsgType><Content xmlns='urn:x'>a</Content></xml>", 400),
 }
 
 

@@ -1,5 +1,5 @@
-"""Login and logout, the guard that sends anonymous visitors of staff areas to the login page,
-and the demo's seeded staff accounts."""
+"""Login and logout, the guard that sends anonymous visitors of staff areas to the login page, what
+page templates get about the staff member, and the demo's seeded staff accounts."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +12,12 @@ from aiohttp import web
 
 from bot.appkeys import CONFIG, SERVICES
 from bot.client_address import client_address
-from bot.auth import COOKIE, SESSIONS, account, current_session, current_user, not_logged_in, refusal
+from bot.auth import (COOKIE, SESSIONS, account, current_session, current_user, not_logged_in, refusal,
+                      template_context)
 from bot.auth.sessions import IDLE_SECONDS, SessionStore
 from bot.auth.throttle import THROTTLE, LoginThrottle
 from bot.auth.users import ROLES, add_user, authenticate, normalise_username
+from bot.wechat.webhook import PATH as WEBHOOK_PATH
 
 STAFF_AREAS = ("/console", "/admin", "/review")
 LOGIN_CSRF_COOKIE = "xz_login_csrf"
@@ -23,9 +25,20 @@ HOME_BY_ROLE = (("counsellor", "/console"), ("supervisor", "/console"), ("admin"
 
 
 @web.middleware
+async def page_context(request: web.Request, handler):
+    """What every page template gets (aiohttp_jinja2's context processors: the staff member, the CSRF
+    token, the request), made for any request but the webhook's: it renders no page, and a cookie
+    sent along with a message would cost a session lookup."""
+    if request.path == WEBHOOK_PATH:
+        return await handler(request)
+    return await aiohttp_jinja2.context_processors_middleware(request, handler)
+
+
+@web.middleware
 async def staff_area_guard(request: web.Request, handler):
     """Nobody anonymous sees anything under the staff areas, whatever the page; a refusal there
-    (a 403 raised as bare text by any handler) keeps the navigation, or is JSON for an API call."""
+    (a 403 raised as bare text by any handler) keeps the navigation, or is JSON for an API call.
+    Anything else, the webhook included, passes at once."""
     if not request.path.startswith(STAFF_AREAS):
         return await handler(request)
     if await current_user(request) is None:
@@ -109,6 +122,8 @@ async def auth_stores(app: web.Application):
 
 def setup_app(app: web.Application) -> None:
     app.cleanup_ctx.append(auth_stores)
+    app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (template_context, aiohttp_jinja2.request_processor)
+    app.middlewares.append(page_context)
     app.middlewares.append(staff_area_guard)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
@@ -16,6 +17,19 @@ class ResidentBusy(Exception):
     """The resident's previous turn held the lock too long."""
 
 
+@dataclass
+class LockTry:
+    """The resident's lock tried in another store's round trip (the de-duplication claim's), so a
+    turn's first round trip claims the message, takes the lock and reads what the turn reads at once.
+    The store that sends it fills in `acquired` and the `values` read after it."""
+
+    key: str
+    token: str
+    lease_ms: int
+    acquired: bool = False
+    values: dict[str, object] = field(default_factory=dict)
+
+
 class ResidentLocks:
     """A short lease, renewed while the turn runs: a killed worker's lock frees itself within `lease`,
     well inside the `wait` of the platform's retry that comes to finish its turn."""
@@ -25,17 +39,41 @@ class ResidentLocks:
         self._lease = lease
         self._wait = wait
 
+    @staticmethod
+    def key(openid: str) -> str:
+        return f"xz:lock:resident:{openid}"
+
+    def trial(self, openid: str) -> LockTry:
+        """A try of `openid`'s lock for another store to send (see `LockTry`); `hold(tried=...)` adopts it."""
+        return LockTry(self.key(openid), uuid.uuid4().hex, int(self._lease * 1000))
+
     @asynccontextmanager
     async def hold(self, openid: str, read: Callable[[Pipeline], list[str]] | None = None,
                    also: Callable[[Pipeline], None] | None = None,
-                   closing: Callable[[Pipeline], None] | None = None) -> AsyncIterator[dict]:
+                   closing: Callable[[Pipeline], None] | None = None,
+                   tried: LockTry | None = None) -> AsyncIterator[dict]:
         """Hold the resident's lock; yields what `read` queued, by key, as it is under the lock.
 
-        The lock is tried, `read`'s and `also`'s commands sent in one round trip; only when another
-        turn holds the lock does this wait for it and then read again. `closing`'s commands go with
-        the release, in one round trip too."""
-        lock = self._redis.lock(f"xz:lock:resident:{openid}", timeout=self._lease,
-                                blocking_timeout=self._wait, sleep=0.02)
+        A lock `tried` and acquired already is held, with the values read after it, at no round trip.
+        Otherwise the lock is tried, `read`'s and `also`'s commands sent in one round trip; only when
+        another turn holds the lock does this wait for it and then read again. `closing`'s commands
+        go with the release, in one round trip too."""
+        lock = self._redis.lock(self.key(openid), timeout=self._lease, blocking_timeout=self._wait, sleep=0.02)
+        if tried is not None and tried.acquired:
+            lock.local.token = tried.token.encode()
+            values = tried.values
+        else:
+            values = await self._take(openid, lock, read, also)
+        keeper = asyncio.create_task(self._renew(lock), name=f"lock-renewal:{openid[-6:]}")
+        try:
+            yield values
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await self._release(lock, closing)
+
+    async def _take(self, openid: str, lock: Lock, read: Callable[[Pipeline], list[str]] | None,
+                    also: Callable[[Pipeline], None] | None) -> dict:
         token = uuid.uuid4().hex
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(lock.name, token, nx=True, px=int(self._lease * 1000))
@@ -51,13 +89,7 @@ class ResidentLocks:
             async with self._redis.pipeline(transaction=False) as pipe:
                 keys = read(pipe) if read else []
                 values = await pipe.execute() if keys else []
-        keeper = asyncio.create_task(self._renew(lock), name=f"lock-renewal:{openid[-6:]}")
-        try:
-            yield dict(zip(keys, values))
-        finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-            await self._release(lock, closing)
+        return dict(zip(keys, values))
 
     async def _release(self, lock: Lock, closing: Callable[[Pipeline], None] | None) -> None:
         if closing is None:

@@ -1,7 +1,9 @@
 """Turn the platform's XML into an Inbound, refusing anything that is not a well-formed message.
 
-defusedxml refuses DOCTYPEs and entities (billion laughs, external entities) before wechatpy,
-which does the actual WeChat field mapping, ever sees the text.
+Each document is parsed once, by defusedxml, which refuses DOCTYPEs and entities (billion laughs,
+external entities); its fields are read as wechatpy reads them (xmltodict's text, stripped), and
+the safe-mode envelope's field is handed to wechatpy's crypto as the dict it accepts. wechatpy's own
+parse_message would parse the text again only to carry that same dict.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from datetime import datetime, timezone
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from wechatpy import parse_message
 
 from bot.values import Inbound
 
@@ -21,6 +22,9 @@ READ = REQUIRED + ("MsgId", "MsgID", "Content", "Recognition", "MediaId", "Event
 # Longer than anything the platform sends, and than the transcript's columns hold (openid 64, kind 32;
 # an event's kind is cut to fit): a row the database refuses would not be kept.
 LONGEST = {"ToUserName": 64, "FromUserName": 64, "MsgId": 64, "MsgID": 64, "MsgType": 32, "Event": 64}
+# A field that nests elements, carries attributes, repeats or sits in a namespace: no platform message
+# has one, and its text is not what the sender meant as the field's value.
+NOT_PLAIN = object()
 
 
 # The platform sends UTF-8; the body is decoded as such before parsing, so another declared encoding
@@ -32,7 +36,9 @@ class BadMessage(ValueError):
     """The body is not a message we can accept; the reason never includes its content."""
 
 
-def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
+def read_xml(text: str, required: tuple[str, ...] = REQUIRED) -> dict[str, object]:
+    """Parse `text` once, safely: its top-level fields by name, each its text stripped (None when empty)
+    or `NOT_PLAIN`. Refuses what is unsafe, not well-formed, not an <xml> document or lacks `required`."""
     if "\x00" in text:  # XML allows no NUL; UTF-16/32 bytes read as UTF-8 are full of them
         raise BadMessage("body contains NUL characters")
     declared = _DECLARED_ENCODING.match(text)
@@ -46,11 +52,19 @@ def check_xml(text: str, required: tuple[str, ...] = REQUIRED) -> None:
         raise BadMessage("not well-formed xml") from None
     if root.tag != "xml":
         raise BadMessage("root element is not <xml>")
+    fields: dict[str, object] = {}
+    for element in root:
+        name = element.tag.rpartition("}")[2]
+        plain = name == element.tag and not element.attrib and len(element) == 0 and name not in fields
+        fields[name] = ((element.text or "").strip() or None) if plain else NOT_PLAIN
     for name in required:
-        if not (root.findtext(name) or "").strip():
+        if fields.get(name) is NOT_PLAIN:
+            raise BadMessage(f"field {name} is not plain text")
+        if not fields.get(name):
             raise BadMessage(f"missing field {name}")
-    if "CreateTime" in required and not (root.findtext("CreateTime") or "").strip().isdigit():
+    if "CreateTime" in required and not fields["CreateTime"].isdigit():
         raise BadMessage("CreateTime is not a number")
+    return fields
 
 
 def _float(value) -> float | None:
@@ -64,10 +78,8 @@ def _float(value) -> float | None:
 
 def to_inbound(text: str) -> Inbound:
     """Validate and parse; events are normalised to lower-case names."""
-    check_xml(text)
-    msg = parse_message(text)
-    raw = msg._data  # wechatpy keeps the parsed fields; unknown types still carry them
-    nested = next((name for name in READ if raw.get(name) is not None and not isinstance(raw[name], str)), None)
+    raw = read_xml(text)
+    nested = next((name for name in READ if raw.get(name) is NOT_PLAIN), None)
     if nested:  # elements or attributes inside a field we read: no platform message looks like that
         raise BadMessage(f"field {nested} is not plain text")
     too_long = next((name for name, most in LONGEST.items() if len((raw.get(name) or "").lower()) > most), None)
@@ -79,12 +91,12 @@ def to_inbound(text: str) -> Inbound:
     kind = raw["MsgType"].lower()
     if kind == "event":
         event = (raw.get("Event") or "").lower()
-        if event == "subscribe_scan":  # wechatpy's name for a subscribe through a QR code
-            event = "subscribe"
+        if not event:
+            raise BadMessage("missing field Event")
         key = raw.get("EventKey") or ""
-        if isinstance(key, str) and key.startswith("qrscene_"):
+        if key.startswith("qrscene_"):  # a subscribe through a QR code names its scene so
             key = key[len("qrscene_"):]
-        return Inbound(kind="event", event=event, event_key=key if isinstance(key, str) else "",
+        return Inbound(kind="event", event=event, event_key=key,
                        latitude=_float(raw.get("Latitude")), longitude=_float(raw.get("Longitude")),
                        status=str(raw.get("Status") or ""), **base)
     if kind == "text":

@@ -19,11 +19,12 @@ from bot.redis_conn import PATIENCE, REDIS_DOWN
 from bot.turn import keep_retried, turn_with_deadline
 from bot.values import Inbound, Reply
 from bot.wechat import replies
-from bot.wechat.parse import BadMessage, check_xml, dedup_key, to_inbound
+from bot.wechat.parse import BadMessage, dedup_key, read_xml, to_inbound
 from bot.wechat.security import signature_ok, timestamp_fresh
 
 log = logging.getLogger(__name__)
 
+PATH = "/wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"
 
@@ -66,8 +67,9 @@ def _decrypt(request: web.Request, body: str) -> str:
     if crypto is None:
         raise BadMessage("encrypted message but no AES key configured")
     q = request.query
-    check_xml(body, required=("Encrypt",))  # the envelope must be as safe as the message
-    return crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+    envelope = read_xml(body, required=("Encrypt",))  # the envelope must be as safe as the message
+    return crypto.decrypt_message({"Encrypt": envelope["Encrypt"]}, q.get("msg_signature", ""),  # parsed once
+                                  q.get("timestamp", ""), q.get("nonce", ""))
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -106,8 +108,10 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
     (its de-duplication, locks and spool are what a turn stands on); nothing else does."""
     services = request.app[SERVICES]
     key = dedup_key(inbound)
+    tried = services.locks.trial(inbound.openid)  # one round trip claims, locks and reads (bot/stores/dedup.py)
     async with asyncio.timeout(PATIENCE):  # TimeoutError is an OSError: a hung Redis is a down one
-        claim = await services.dedup.claim(key, inbound)
+        claim = await services.dedup.claim(key, inbound, lock=tried, first_writes=services.cs_window.opening(inbound),
+                                           read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid))
     if not claim.first:
         metrics.DEDUP_HITS.inc()
         answer = claim.answer
@@ -119,7 +123,7 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
         return answer or SUCCESS, "retry"
 
     try:
-        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight)
+        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight, tried)
     except REDIS_DOWN:
         raise
     except Exception:
@@ -147,5 +151,5 @@ def _answer(body: str, outcome: str) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/wechat", verify_url)
-    app.router.add_post("/wechat", receive)
+    app.router.add_get(PATH, verify_url)
+    app.router.add_post(PATH, receive)
