@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import localtime
+from bot.consent import history, summarise
 from bot.labels import Labels
 from bot.models import Message, Resident, StaffUser
 from bot.services import Services
@@ -88,11 +89,7 @@ async def resident_record(services: Services, resident_id: int) -> dict:
 
 
 async def _consent(session, resident_id: int) -> dict:
-    """Whether the resident agreed to keep their health data, and every step of that, when flows is present."""
-    try:
-        from flows.consent import history, summarise
-    except ImportError:  # flows not installed: nothing was asked
-        return {"decision": None, "version": "", "age_band": None, "at": None, "history": []}
+    """Whether the resident agreed to keep their health data, and every step of that."""
     events = await history(session, resident_id)
     state = summarise(events)
     return {"decision": state.decision, "version": state.version, "age_band": state.age_band, "at": iso(state.at),

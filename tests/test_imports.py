@@ -29,12 +29,8 @@ LAYERS = ("knowledge", "bot", "handoff", "flows", "scheduler")
 
 # The imports that run up today, each with why it stands; a new one fails, and so does one that is gone.
 KNOWN_UPWARD = {
-    # the consent history is flows' record, shown in the console's and review's resident record
-    # (issue 17 item 1 moved the crisis record below both; consent is still to move)
-    ("handoff.record", "flows.consent"),
+    # the console's resident record reads flows' assessments and event registrations
     ("handoff.record", "flows.models"),
-    ("handoff.review.conversation", "flows.consent"),
-    ("handoff.review.conversation", "flows.models"),
     # "不要再给我发消息了" tags the resident through the scheduler's tags
     ("flows.optout", "scheduler.audiences"),
     ("flows.optout", "scheduler.tags"),
