@@ -1,7 +1,9 @@
-"""The flows package in the app: the router stage, the record and privacy pages, the APIs."""
+"""The flows package in the app: the router stage, its part of the console's record, the record and
+privacy pages, the APIs."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -15,6 +17,7 @@ from flows.models import Event
 from flows.privacy import PAGE as PRIVACY_PAGE, notice_text, privacy_page
 from flows.record import record_page
 from flows.router import Router
+from flows.staff_record import staff_record
 from knowledge.events_seed import load_event_seeds
 
 __all__ = ["setup_app", "seed_demo"]
@@ -24,6 +27,7 @@ async def flows_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     notice_text(services.knowledge.texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
     services.pipeline.add(ORDER_ROUTER, "router", Router(services))
+    services.record_parts.add(partial(staff_record, services.knowledge.stations))
     yield
 
 
