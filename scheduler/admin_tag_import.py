@@ -1,5 +1,5 @@
 """Tags for many residents at once, from an uploaded CSV (admin role). The upload's size and encoding
-are checked here, its rows by scheduler.tags; the tags page shows what was imported and what was not."""
+are checked here, its rows by bot.tags; the tags page shows what was imported and what was not."""
 from __future__ import annotations
 
 from aiohttp import web
