@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.db import utcnow
 from bot.pipeline import ORDER_ROUTER
@@ -41,7 +42,7 @@ def setup_app(app: web.Application) -> None:
 async def seed_demo(app: web.Application) -> None:
     """The demo events from knowledge/data/events.yaml, once each (matched by their seed id)."""
     knowledge = app[SERVICES].knowledge
-    seeds = await asyncio.to_thread(load_event_seeds, utcnow(), knowledge.stations)
+    seeds = await asyncio.to_thread(load_event_seeds, utcnow(), localtime.zone(), knowledge.stations)
     async with app[SERVICES].db.begin() as session:
         known = set(await session.scalars(select(Event.seed_key).where(Event.seed_key.is_not(None))))
         for seed in seeds:
