@@ -20,7 +20,7 @@ from bot.models import Resident, ResidentTag
 
 TAG = re.compile(r"^[\w\-:.]{1,64}$")
 CAMPAIGNS_OPT_OUT = "optout:campaigns"  # set by the resident asking the bot to stop pushes (flows/optout.py)
-OPT_OUT_TAGS = (CAMPAIGNS_OPT_OUT, "optout:all")  # no campaign push reaches a resident with one (scheduler/audiences.py)
+OPT_OUT_TAGS = (CAMPAIGNS_OPT_OUT, "optout:all")  # no campaign push reaches their carrier (scheduler/audiences.py)
 IMPORT_BATCH = 1000
 
 

@@ -38,7 +38,8 @@ def test_the_start_is_the_local_time_in_the_zone_passed_in(stations):
 
 def test_now_in_utc_counts_days_from_the_local_date(stations):
     same_moment_in_utc = LATE_WEDNESDAY.astimezone(timezone.utc)  # still Wednesday 15:30 UTC
-    assert load_event_seeds(same_moment_in_utc, LOCAL_TZ, stations) == load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations)
+    from_utc = load_event_seeds(same_moment_in_utc, LOCAL_TZ, stations)
+    assert from_utc == load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations)
 
 
 def test_some_events_are_tiny_to_show_waiting_lists(stations):
