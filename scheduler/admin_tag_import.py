@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot import tags
 from bot.auth import require_role
-from scheduler import admin_tags, tags
+from scheduler import admin_tags
 from scheduler.outreach import OUTREACH
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
