@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrate import alembic_config
 from bot import tags
+from bot.migrate import alembic_config
 from bot.models import ResidentTag
 from scheduler import jobs
 from scheduler.models import Campaign
