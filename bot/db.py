@@ -21,7 +21,7 @@ NAMING = {
 
 
 POOL_SIZE = 15  # per worker process: four workers and the scheduler stay under PostgreSQL's default 100
-MODEL_MODULES = ("bot.models", "flows.models", "handoff.models", "handoff.detections", "handoff.review.models",
+MODEL_MODULES = ("bot.models", "bot.consent", "flows.models", "handoff.models", "handoff.detections", "handoff.review.models",
                  "scheduler.models")
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Config
 from bot.messenger import Messenger
 from bot.pipeline import Pipeline
+from bot.record_parts import RecordParts
 from bot.stores.cs_window import CsWindow
 from bot.stores.dedup import DedupStore
 from bot.stores.locks import ResidentLocks
@@ -39,3 +40,4 @@ class Services:
     spool: Spool
     knowledge: Knowledge  # every text, scale, tip and station, loaded and checked once at start
     read_ahead: ReadAhead = field(default_factory=ReadAhead)  # keys a turn reads with the resident's lock
+    record_parts: RecordParts = field(default_factory=RecordParts)  # what packages add to the console's record

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.appkeys import SERVICES
 from bot.auth import current_user, require_role
 from bot.models import Resident
-from flows import consent
+from bot import consent
 from flows.event_input import EventInputError, apply_event_fields
 from flows.models import Event, Registration
 from flows.record import save_assessment

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import consent
+from bot import consent
 from flows.base import DONE, text_of
 from flows.context import parse_number
 from flows.counsellor import request_counsellor

@@ -8,7 +8,7 @@ handed an unrelated tip.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import insert
 
@@ -25,9 +25,6 @@ from flows.tips import tip_text
 from knowledge.intents import Reading
 from knowledge.tips import Tip
 
-if TYPE_CHECKING:
-    from flows.router import Router
-
 CLARIFY = "clarify"  # the state name of a pending "which of these two did you mean?"
 CHOICES = (1, 2)
 ANSWER_WITHIN = 30 * 60  # seconds; a "1" typed much later is not an answer to the question
@@ -37,8 +34,18 @@ INTERRUPTING = frozenset({"counsellor", "optout"})
 FEELING_TOPIC = "low_mood"  # the tip topic for a feeling whose words name none
 
 
+class Starts(Protocol):
+    """What an answer asks of the router that reads with this: start a flow, switch the language.
+
+    The router owns both and holds the Understanding, so the import runs one way (router -> intents)."""
+
+    async def start(self, ctx: Ctx, area: str, trigger: str = "begin", *args: object) -> list[Reply]: ...
+
+    async def switch_language(self, ctx: Ctx, lang: str) -> list[Reply]: ...
+
+
 class Understanding:
-    def __init__(self, router: "Router") -> None:
+    def __init__(self, router: Starts) -> None:
         self.router = router
 
     async def answer(self, ctx: Ctx, text: str) -> list[Reply]:

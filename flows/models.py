@@ -1,5 +1,5 @@
-"""What the flows keep: the mental-health record (assessments), the consent it rests on, events with
-their registrations, and the intent read for each free-text message."""
+"""What the flows keep: the mental-health record (assessments), events with their registrations, and
+the intent read for each free-text message (the consent the record rests on is bot/consent.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,25 +27,6 @@ class Assessment(Base):
     extras: Mapped[dict] = mapped_column(JSON, default=dict)  # percent, band_alt
     source: Mapped[str] = mapped_column(String(16), default="chat")  # chat / paper
     entered_by: Mapped[int | None] = mapped_column(BigId)  # staff user for paper forms
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ConsentEvent(Base):
-    """One step in a resident's consent history: a decision on the privacy notice, the age band, a paper form.
-
-    Append-only, so staff can show what the resident agreed to, under which notice version and when;
-    the current state is the latest decision (flows/consent.py)."""
-
-    __tablename__ = "consent_events"
-    __table_args__ = (Index("ix_consent_events_resident", "resident_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # granted / declined / withdrawn / age_band / paper_form
-    notice_version: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[str] = mapped_column(String(64), default="")  # the age band; the paper form's scale
-    channel: Mapped[str] = mapped_column(String(16), default="chat")  # chat / paper
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -1,16 +1,16 @@
 """Stopping and resuming campaign pushes at the resident's word.
 
-A push audience never includes a resident tagged `optout:campaigns` (scheduler/audiences.py), so
-the tag is the whole opt-out: set at once, confirmed with how to undo it, removed by "恢复推送".
+A push audience never includes a resident tagged `optout:campaigns` (bot/tags.py, which
+scheduler/audiences.py reads), so the tag is the whole opt-out: set at once, confirmed with how to
+undo it, removed by "恢复推送".
 """
 from __future__ import annotations
 
 import logging
 
+from bot.tags import CAMPAIGNS_OPT_OUT, add_tags, remove_tag
 from bot.values import Reply
 from flows.context import Ctx
-from scheduler.audiences import CAMPAIGNS_OPT_OUT
-from scheduler.tags import add_tags, remove_tag
 
 log = logging.getLogger(__name__)
 

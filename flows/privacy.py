@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.appkeys import CONFIG, SERVICES
 from bot.config import RetentionPolicy
 from bot.values import Reply
-from flows import consent
+from bot import consent
 from flows.context import Ctx
 from handoff.review.requests import file_request
 from knowledge.content import LANGUAGES

@@ -93,10 +93,10 @@ class StationsFlow(Flow):
 async def nearest_text(ctx: Ctx, latitude: float, longitude: float, place: str = "") -> str:
     """The stations nearest the resident's location, or nearest a `place` they named."""
     stations, now = ctx.knowledge.stations, utcnow()
-    found = stations.nearest(latitude, longitude, now, n=NEAREST)
+    found = stations.nearest(latitude, longitude, now, localtime.zone(), n=NEAREST)
     key = "stations.near_place" if place else "stations.nearest"
     if not found:
-        found = stations.nearest(latitude, longitude, now, n=NEAREST, open_only=False)
+        found = stations.nearest(latitude, longitude, now, localtime.zone(), n=NEAREST, open_only=False)
         key = "stations.near_place_none_open" if place else "stations.none_open"
     county_id = min(stations.stations(), key=lambda s: _km(s, latitude, longitude)).county
     county = next(c for c in stations.counties() if c.id == county_id)

@@ -1,12 +1,15 @@
-"""The flows package in the app: the router stage, the record and privacy pages, the APIs."""
+"""The flows package in the app: the router stage, its part of the console's record, the record and
+privacy pages, the APIs."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import localtime
 from bot.appkeys import SERVICES
 from bot.db import utcnow
 from bot.pipeline import ORDER_ROUTER
@@ -15,6 +18,7 @@ from flows.models import Event
 from flows.privacy import PAGE as PRIVACY_PAGE, notice_text, privacy_page
 from flows.record import record_page
 from flows.router import Router
+from flows.staff_record import staff_record
 from knowledge.events_seed import load_event_seeds
 
 __all__ = ["setup_app", "seed_demo"]
@@ -24,6 +28,7 @@ async def flows_services(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     notice_text(services.knowledge.texts, "zh-Hans", services.config.retention)  # a bad notice version stops the start
     services.pipeline.add(ORDER_ROUTER, "router", Router(services))
+    services.record_parts.add(partial(staff_record, services.knowledge.stations))
     yield
 
 
@@ -37,7 +42,7 @@ def setup_app(app: web.Application) -> None:
 async def seed_demo(app: web.Application) -> None:
     """The demo events from knowledge/data/events.yaml, once each (matched by their seed id)."""
     knowledge = app[SERVICES].knowledge
-    seeds = await asyncio.to_thread(load_event_seeds, utcnow(), knowledge.stations)
+    seeds = await asyncio.to_thread(load_event_seeds, utcnow(), localtime.zone(), knowledge.stations)
     async with app[SERVICES].db.begin() as session:
         known = set(await session.scalars(select(Event.seed_key).where(Event.seed_key.is_not(None))))
         for seed in seeds:

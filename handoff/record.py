@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import localtime
+from bot.consent import history, summarise
 from bot.labels import Labels
 from bot.models import Message, Resident, StaffUser
 from bot.services import Services
 from handoff.content import home_station
 from handoff.models import Callback, Case, CaseEvent, Note
-from knowledge.stations import StationMap
 
 
 def iso(moment) -> str | None:
@@ -70,7 +70,7 @@ async def resident_record(services: Services, resident_id: int) -> dict:
             if closed else []
         callbacks = list(await session.scalars(select(Callback).where(Callback.resident_id == resident_id)
                                                .order_by(Callback.id.desc()).limit(5)))
-        assessments, registrations = await _flows_record(session, services.knowledge.stations, resident_id)
+        parts = await services.record_parts.read(session, resident_id)  # flows: assessments, registrations
         consent = await _consent(session, resident_id)
     stations = services.knowledge.stations
     county = {c.id: c.name.get("zh-Hans") for c in stations.counties()}
@@ -81,18 +81,13 @@ async def resident_record(services: Services, resident_id: int) -> dict:
                      "station": home_station(stations, resident.area).name.get("zh-Hans")},
         "cases": [_past_case(c, names, notes) for c in past],
         "callbacks": [{"phone": c.phone, "status": c.status, "at": iso(c.created_at)} for c in callbacks],
-        "assessments": assessments,
-        "registrations": registrations,
         "consent": consent,
+        **parts,
     }
 
 
 async def _consent(session, resident_id: int) -> dict:
-    """Whether the resident agreed to keep their health data, and every step of that, when flows is present."""
-    try:
-        from flows.consent import history, summarise
-    except ImportError:  # flows not installed: nothing was asked
-        return {"decision": None, "version": "", "age_band": None, "at": None, "history": []}
+    """Whether the resident agreed to keep their health data, and every step of that."""
     events = await history(session, resident_id)
     state = summarise(events)
     return {"decision": state.decision, "version": state.version, "age_band": state.age_band, "at": iso(state.at),
@@ -109,31 +104,3 @@ def _past_case(case: Case, names: dict[int, str], notes: list[Note]) -> dict:
         found["notes"] = [{"body": n.body, "author": names.get(n.author_id or 0, ""), "at": iso(n.created_at)}
                           for n in notes if n.case_id == case.id]
     return found
-
-
-async def _flows_record(session, stations: StationMap, resident_id: int) -> tuple[list[dict], list[dict]]:
-    """Assessments (grouped by scale, oldest first, for the trend) and event registrations, when flows is present."""
-    try:
-        from flows.models import Assessment, Event, Registration
-    except ImportError:  # flows not installed: the console still works
-        return [], []
-    rows = list(await session.scalars(select(Assessment).where(Assessment.resident_id == resident_id)
-                                      .order_by(Assessment.created_at)))
-    by_scale: dict[str, list[dict]] = {}
-    for a in rows:
-        by_scale.setdefault(a.scale, []).append({"total": a.total, "band": a.band, "flags": a.flags,
-                                                 "at": iso(a.created_at)})
-    assessments = [{"scale": scale, "results": results} for scale, results in by_scale.items()]
-    regs = (await session.execute(select(Registration, Event).join(Event, Event.id == Registration.event_id)
-                                  .where(Registration.resident_id == resident_id)
-                                  .order_by(Event.starts_at.desc()).limit(10))).all()
-    registrations = [{"title": e.title_zh, "status": r.status, "starts_at": iso(e.starts_at),
-                      "station": _station_name(stations, e.station_id)} for r, e in regs]
-    return assessments, registrations
-
-
-def _station_name(stations: StationMap, station_id: str) -> str:
-    try:
-        return stations.get(station_id).name.get("zh-Hans")
-    except KeyError:
-        return station_id

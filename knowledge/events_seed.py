@@ -1,18 +1,18 @@
 """Demo events for a fresh database, placed relative to "now" so the demo never goes stale.
 
 `knowledge/data/events.yaml` gives each event a day offset and a local start time instead of a
-date; `load_event_seeds(now)` turns them into Asia/Shanghai datetimes. Whoever owns the events
-table inserts the seeds; this module only reads and checks the file.
+date; `load_event_seeds(now, zone)` turns them into datetimes in the service's local zone, which
+the caller passes in (bot.localtime). Whoever owns the events table inserts the seeds; this module
+only reads and checks the file.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from bot import localtime
 from knowledge.content import (
     AUDIENCES, DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, mappings_of, require,
 )
@@ -35,23 +35,23 @@ class EventSeed:
     description: LocalText
 
 
-def load_event_seeds(now: datetime, stations: StationMap | None = None,
+def load_event_seeds(now: datetime, zone: tzinfo, stations: StationMap | None = None,
                      path: Path | None = None) -> list[EventSeed]:
-    """Events in start order; `now` may be naive (taken as Shanghai local time) or aware."""
-    today = (now.astimezone(localtime.zone()) if now.tzinfo else now).date()
+    """Events in start order, at local times in `zone`; `now` may be naive (a time in `zone`) or aware."""
+    today = (now.astimezone(zone) if now.tzinfo else now).date()
     station_ids = {s.id for s in (stations or load_stations()).stations()}
     data = load_mapping(path or DATA_DIR / "events.yaml")
     allow_only(data, frozenset({"events"}))
     seeds: dict[str, EventSeed] = {}
     for raw in mappings_of(data, "events"):
-        seed = _parse_event(raw, today, station_ids)
+        seed = _parse_event(raw, today, zone, station_ids)
         if seed.id in seeds:
             raise raw.error(f"event id {seed.id!r} is used twice", "id")
         seeds[seed.id] = seed
     return sorted(seeds.values(), key=lambda seed: seed.starts_at)
 
 
-def _parse_event(raw: YamlMap, today: date, station_ids: set[str]) -> EventSeed:
+def _parse_event(raw: YamlMap, today: date, zone: tzinfo, station_ids: set[str]) -> EventSeed:
     allow_only(raw, frozenset({"id", "kind", "station", "in_days", "at", "minutes", "capacity",
                                "audiences", "title", "description"}))
     kind, station = require(raw, "kind", str), require(raw, "station", str)
@@ -70,7 +70,7 @@ def _parse_event(raw: YamlMap, today: date, station_ids: set[str]) -> EventSeed:
     if unknown or not audiences:
         raise raw.error(f"audiences must be some of {', '.join(sorted(AUDIENCES))}", "audiences")
     day = today + timedelta(days=raw["in_days"])
-    starts_at = datetime.combine(day, time(int(clock[1]), int(clock[2])), tzinfo=localtime.zone())
+    starts_at = datetime.combine(day, time(int(clock[1]), int(clock[2])), tzinfo=zone)
     return EventSeed(id=require(raw, "id", str), kind=kind, station=station, starts_at=starts_at,
                      ends_at=starts_at + timedelta(minutes=raw["minutes"]), capacity=raw["capacity"],
                      audiences=audiences, title=local_text(raw, "title"),

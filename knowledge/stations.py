@@ -1,11 +1,13 @@
 """The four-level station network (city, county, township, community) and "which station is near".
 
 `knowledge/data/stations.yaml` lists counties (each with its hotline and townships) and stations.
-Opening hours are local Asia/Shanghai wall-clock times, written as day specs mapped to ranges::
+Opening hours are local wall-clock times, written as day specs mapped to ranges::
 
     hours: {mon-fri: ["08:30-12:00", "14:00-17:30"], "tue,thu": "19:00-21:00", sat: "09:00-12:00"}
 
 A day named by several specs is open in all of their ranges. Public holidays are not modelled.
+The local zone is the service's (XZ_TIMEZONE, bot.localtime); callers pass it in, so knowledge/
+holds no process-wide state and imports nothing above it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from pathlib import Path
 
-from bot import localtime
 from knowledge.content import (
     DATA_DIR, LocalText, YamlMap, allow_only, load_mapping, local_text, local_text_of, mappings_of,
     optional, require,
@@ -56,9 +57,9 @@ class Station:
     phone: str
     hours: tuple[tuple[tuple[time, time], ...], ...]  # indexed by weekday, Monday = 0
 
-    def is_open(self, at: datetime) -> bool:
-        """Open at `at`; a naive datetime is taken as Shanghai local time."""
-        local = at.astimezone(localtime.zone()) if at.tzinfo else at
+    def is_open(self, at: datetime, zone: tzinfo) -> bool:
+        """Open at `at`, read on the wall clock of `zone`; a naive datetime is that wall-clock time."""
+        local = at.astimezone(zone) if at.tzinfo else at
         now = local.time()
         return any(start <= now < end for start, end in self.hours[local.weekday()])
 
@@ -89,10 +90,10 @@ class StationMap:
     def townships(self, county: str) -> list[Township]:
         return list(self._county(county).townships)
 
-    def nearest(self, lat: float, lon: float, at: datetime, n: int = 3,
+    def nearest(self, lat: float, lon: float, at: datetime, zone: tzinfo, n: int = 3,
                 open_only: bool = True) -> list[tuple[Station, float]]:
-        """The `n` closest stations with their distance in km; only those open at `at` by default."""
-        candidates = [s for s in self._stations.values() if not open_only or s.is_open(at)]
+        """The `n` closest stations with their distance in km; only those open at `at` (in `zone`) by default."""
+        candidates = [s for s in self._stations.values() if not open_only or s.is_open(at, zone)]
         ranked = sorted(((s, distance_km(lat, lon, s.lat, s.lon)) for s in candidates),
                         key=lambda pair: pair[1])
         return ranked[:n]

@@ -8,12 +8,12 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import localtime
+from bot import localtime, tags
 from bot.auth import require_role
 from bot.labels import LABELS
 from bot.db import utcnow
 from bot.models import Resident, ResidentTag
-from scheduler import audiences, content, launch, runs, send_time, tags
+from scheduler import audiences, content, launch, runs, send_time
 from scheduler.audiences import AudienceRule, Recipient
 from scheduler.card import template_card
 from scheduler.engine import validate_schedule

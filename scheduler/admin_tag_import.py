@@ -1,11 +1,12 @@
 """Tags for many residents at once, from an uploaded CSV (admin role). The upload's size and encoding
-are checked here, its rows by scheduler.tags; the tags page shows what was imported and what was not."""
+are checked here, its rows by bot.tags; the tags page shows what was imported and what was not."""
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot import tags
 from bot.auth import require_role
-from scheduler import admin_tags, tags
+from scheduler import admin_tags
 from scheduler.outreach import OUTREACH
 
 MAX_CSV_BYTES = 20 * 1024 * 1024

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.auth import require_role
 from bot.models import Resident
-from scheduler import tags
+from bot import tags
 from scheduler.outreach import OUTREACH
 
 admin = require_role("admin")

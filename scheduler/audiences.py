@@ -14,9 +14,8 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Resident, ResidentTag
+from bot.tags import OPT_OUT_TAGS
 
-CAMPAIGNS_OPT_OUT = "optout:campaigns"  # set by the resident asking the bot to stop pushes (flows/optout.py)
-OPT_OUT_TAGS = (CAMPAIGNS_OPT_OUT, "optout:all")
 CS_WINDOW = timedelta(hours=48)
 MAX_PERIODS = 60  # "every N days after" looks back this many periods
 MAX_ACTIVE_DAYS = 3650

@@ -11,7 +11,7 @@ from sqlalchemy import select
 async def _with_database(action):
     from bot.config import load_config
     from bot.db import make_engine, make_sessionmaker
-    from scheduler import tags
+    from bot import tags
 
     config = load_config()
     engine = make_engine(config.database_url)

@@ -82,7 +82,7 @@ def validate_schedule(schedule: dict, tz) -> None:
         raise ValueError(f"unknown schedule kind {kind!r}")
     if kind == "relative":
         from scheduler.audiences import ANCHORS, ENROLMENT
-        from scheduler.tags import check_tag
+        from bot.tags import check_tag
         if schedule.get("anchor") not in ANCHORS:
             raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}")
         if schedule.get("anchor") == ENROLMENT:

@@ -15,7 +15,7 @@ from bot.models import Resident
 from bot.pipeline import Turn
 from bot.services import Services
 from scheduler.models import CampaignRun, Delivery
-from scheduler.tags import add_tags
+from bot.tags import add_tags
 
 log = logging.getLogger(__name__)
 SCENE_TAG = "scene:"

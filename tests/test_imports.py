@@ -1,9 +1,10 @@
 """The packages' import rules, read from the source (issue 17): packages import only the layers below
 them (so handoff does not import flows, and no cycle runs between packages), flows uses handoff only
-through its entry points, and no new cycle appears between files. An import inside a function counts.
+through its entry points, and no cycle runs between files. An import inside a function counts.
 
-The upward imports and file cycles that stand today are listed as known, each with why it stands;
-a new one fails, and so does a known one that is gone (strike it from the list).
+None is excepted: a package that needs something from above has the line in the wrong place
+(DESIGN.md): move the line, or let the upper package hand it down when it is set up (as flows adds
+its pipeline stage and its part of the console's record).
 """
 from __future__ import annotations
 
@@ -27,32 +28,12 @@ HANDOFF_ENTRY_POINTS = {
 # The packages from the ground up: each imports only those below it, so no cycle between packages.
 LAYERS = ("knowledge", "bot", "handoff", "flows", "scheduler")
 
-# The imports that run up today, each with why it stands; a new one fails, and so does one that is gone.
-KNOWN_UPWARD = {
-    # the consent history is flows' record, shown in the console's and review's resident record
-    # (issue 17 item 1 moved the crisis record below both; consent is still to move)
-    ("handoff.record", "flows.consent"),
-    ("handoff.record", "flows.models"),
-    ("handoff.review.conversation", "flows.consent"),
-    ("handoff.review.conversation", "flows.models"),
-    # "不要再给我发消息了" tags the resident through the scheduler's tags
-    ("flows.optout", "scheduler.audiences"),
-    ("flows.optout", "scheduler.tags"),
-    # the events seed and the stations' opening hours read the local zone
-    ("knowledge.events_seed", "bot.localtime"),
-    ("knowledge.stations", "bot.localtime"),
-}
-
 # One owner per cross-cutting fact (DESIGN.md): the modules outside knowledge/ that may take these names.
 OWNERS = {
     "load_knowledge": {"bot.app"},  # the one Knowledge, loaded at start onto Services
     **{loader: set() for loader in ("load_texts", "load_stations", "load_tips", "load_scales")},
     # the reply language (bot.language); review labels a staff mark with the language of its message
     "detect_language": {"bot.language", "handoff.review.labels"},
-}
-
-KNOWN_FILE_CYCLES = {
-    ("flows.intents", "flows.router"),  # switch_language one way, CLARIFY and Understanding the other
 }
 
 
@@ -157,15 +138,19 @@ def test_every_package_has_its_layer():
 
 
 def test_handoff_does_not_import_flows():
-    found = {(module, target) for module, target in _upward()
-             if _package(module) == "handoff" and _package(target) == "flows"}
-    assert found <= KNOWN_UPWARD, "handoff looks up at flows"
+    assert {(module, target) for module, target in _upward()
+            if _package(module) == "handoff" and _package(target) == "flows"} == set()
 
 
 def test_packages_only_look_down():
-    found = _upward()
-    assert found - KNOWN_UPWARD == set(), "a new import runs up: move the line, not the code around it"
-    assert KNOWN_UPWARD - found == set(), "a known import is gone: strike it from the list"
+    assert _upward() == set(), "an import runs up: move the line, not the code around it"
+
+
+def test_no_cycle_between_packages():
+    graph: dict[str, set[str]] = {}
+    for module, edges in EDGES.items():
+        graph.setdefault(_package(module), set()).update(_package(t) for t in edges if _package(t) != _package(module))
+    assert _cycles(graph) == set()
 
 
 def test_flows_uses_handoff_only_through_its_entry_points():
@@ -182,9 +167,9 @@ def test_flows_uses_handoff_only_through_its_entry_points():
     assert wrong == []
 
 
-def test_no_new_cycle_between_files():
+def test_no_cycle_between_files():
     graph = {module: set(edges) for module, edges in EDGES.items()}
-    assert _cycles(graph) == KNOWN_FILE_CYCLES
+    assert _cycles(graph) == set()
 
 
 @pytest.mark.parametrize("name", sorted(OWNERS))

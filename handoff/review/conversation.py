@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import Staff
+from bot.consent import Consent, ConsentEvent, history as consent_history, summarise
 from bot.localtime import aware
 from bot.models import Conversation, Message, Resident, StaffUser
-from flows.consent import Consent, history as consent_history, summarise
-from flows.models import ConsentEvent
 from handoff.detections import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
 from handoff.review.access import case_visible, message_scope

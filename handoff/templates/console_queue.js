@@ -89,8 +89,8 @@ function renderRecord(r, caseId) {
   $('record').replaceChildren(
     el('div', {}, '语言 ' + label('language', res.language) + ' · 区域 ' + (res.area || '未知') + ' · 就近站点 ' + res.station),
     pastCases(r.cases, caseId),
-    el('div', {}, '测评：' + (r.assessments.map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
-    el('div', {}, '活动报名：' + (r.registrations.map(x => x.title + '（' + label('registration', x.status) + '）').join('；') || '无')),
+    el('div', {}, '测评：' + ((r.assessments || []).map(a => a.scale + ' ' + a.results.map(x => x.total).join('→')).join('；') || '无')),
+    el('div', {}, '活动报名：' + ((r.registrations || []).map(x => x.title + '（' + label('registration', x.status) + '）').join('；') || '无')),
     renderConsent(r.consent));
 }
 const CONSENT_KINDS = {granted: '同意保存', declined: '不同意保存', withdrawn: '撤回同意', age_band: '年龄段', paper_form: '纸质同意书'};

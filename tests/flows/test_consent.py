@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.appkeys import SERVICES
-from flows.consent import notice_version
+from bot.consent import ConsentEvent, notice_version
 from bot.appkeys import KNOWLEDGE
-from flows.models import Assessment, ConsentEvent
+from flows.models import Assessment
 from handoff.models import Case
 from handoff.review.models import DataRequest
 from knowledge.content import LocalText

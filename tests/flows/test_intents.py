@@ -116,12 +116,17 @@ async def test_unclear_says_so_and_offers_the_menu_and_a_counsellor_never_a_tip(
 async def test_optout_unsubscribes_from_campaign_pushes_at_once_and_says_how_to_undo(resident, services, say):
     assert await resident.say("不要再给我发消息了") == say("intents.optout_done")
     assert "optout:campaigns" in await tags(services, resident.openid)
-    rule = AudienceRule()
-    async with services.db() as session:
-        audience = set(await session.scalars(select(Resident.openid).where(*conditions(rule, now=utcnow()))))
-    assert resident.openid not in audience
+
+    async def in_push_audience() -> bool:
+        async with services.db() as session:
+            audience = set(await session.scalars(select(Resident.openid)
+                                                 .where(*conditions(AudienceRule(), now=utcnow()))))
+        return resident.openid in audience
+
+    assert not await in_push_audience()
     assert await resident.say("恢复推送") == say("intents.optin_done")
     assert "optout:campaigns" not in await tags(services, resident.openid)
+    assert await in_push_audience()
 
 
 async def test_first_message_gets_the_welcome_and_the_answer(make_resident, knowledge, say):

@@ -148,7 +148,7 @@ async def test_a_paper_questionnaire_needs_the_paper_consent_form_confirmed(clie
 
 
 async def test_a_confirmed_paper_form_is_in_the_consent_history(client, resident, services, staff_login):
-    from flows.models import ConsentEvent
+    from bot.consent import ConsentEvent
 
     headers = await staff_login("counsellor1", "counsellor")
     body = {"openid": resident.openid, "scale": "PHQ-2", "answers": [1, 1], "paper_consent": True}

@@ -40,7 +40,7 @@ async def test_location_gets_the_three_nearest_open_stations_and_county_hotline(
     at(WEDNESDAY_10AM)
     reply = await resident.send_location(latitude, longitude)
     stations = knowledge.stations
-    expected = stations.nearest(latitude, longitude, WEDNESDAY_10AM, n=3)
+    expected = stations.nearest(latitude, longitude, WEDNESDAY_10AM, LOCAL_TZ, n=3)
     assert len(expected) == 3
     positions = [reply.index(station.name.zh_hans) for station, _ in expected]
     assert positions == sorted(positions)
@@ -124,7 +124,7 @@ def metrics_value(name: str) -> float:
 async def test_each_station_carries_a_map_link_and_a_number_to_tap(resident, knowledge, at):
     at(WEDNESDAY_10AM)
     reply = await resident.send_location(30.6012, 114.3021)
-    [(station, _), *_] = knowledge.stations.nearest(30.6012, 114.3021, WEDNESDAY_10AM, n=3)
+    [(station, _), *_] = knowledge.stations.nearest(30.6012, 114.3021, WEDNESDAY_10AM, LOCAL_TZ, n=3)
     links = re.findall(r'<a href="([^"]+)">查看地图</a>', reply)
     assert len(links) == 3
     url = urlsplit(links[0])

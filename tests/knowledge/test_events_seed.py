@@ -1,12 +1,13 @@
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from knowledge.content import DATA_DIR, ContentError
 from knowledge.events_seed import load_event_seeds
-from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
 from knowledge.stations import load_stations
 
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LATE_WEDNESDAY = datetime(2026, 6, 10, 23, 30, tzinfo=LOCAL_TZ)
 
 
@@ -16,7 +17,7 @@ def stations():
 
 
 def test_events_fall_in_the_coming_weeks_in_start_order(stations):
-    seeds = load_event_seeds(LATE_WEDNESDAY, stations)
+    seeds = load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations)
     assert 8 <= len(seeds) <= 12
     starts = [seed.starts_at for seed in seeds]
     assert starts == sorted(starts)
@@ -24,22 +25,29 @@ def test_events_fall_in_the_coming_weeks_in_start_order(stations):
 
 
 def test_day_offset_and_local_time_make_the_start(stations):
-    lecture = next(s for s in load_event_seeds(LATE_WEDNESDAY, stations) if s.id == "sleep-lecture")
+    lecture = next(s for s in load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations) if s.id == "sleep-lecture")
     assert lecture.starts_at == datetime(2026, 6, 13, 19, 0, tzinfo=LOCAL_TZ)  # in_days: 3, at: "19:00"
     assert lecture.ends_at - lecture.starts_at == timedelta(minutes=90)
 
 
-def test_now_in_utc_counts_days_from_the_shanghai_date(stations):
+def test_the_start_is_the_local_time_in_the_zone_passed_in(stations):
+    urumqi = ZoneInfo("Asia/Urumqi")  # Wednesday 21:30 there at the same moment
+    lecture = next(s for s in load_event_seeds(LATE_WEDNESDAY, urumqi, stations) if s.id == "sleep-lecture")
+    assert lecture.starts_at == datetime(2026, 6, 13, 19, 0, tzinfo=urumqi)
+
+
+def test_now_in_utc_counts_days_from_the_local_date(stations):
     same_moment_in_utc = LATE_WEDNESDAY.astimezone(timezone.utc)  # still Wednesday 15:30 UTC
-    assert load_event_seeds(same_moment_in_utc, stations) == load_event_seeds(LATE_WEDNESDAY, stations)
+    from_utc = load_event_seeds(same_moment_in_utc, LOCAL_TZ, stations)
+    assert from_utc == load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations)
 
 
 def test_some_events_are_tiny_to_show_waiting_lists(stations):
-    assert any(seed.capacity <= 2 for seed in load_event_seeds(LATE_WEDNESDAY, stations))
+    assert any(seed.capacity <= 2 for seed in load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations))
 
 
 def test_every_event_is_at_a_known_station(stations):
-    for seed in load_event_seeds(LATE_WEDNESDAY, stations):
+    for seed in load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations):
         assert stations.get(seed.station)
 
 
@@ -49,7 +57,7 @@ def test_unknown_station_fails_at_start_with_file_and_line(tmp_path, stations):
     path.write_text(text.replace("station: qx-city", "station: moon-base", 1), encoding="utf-8")
     line = text.splitlines().index("    station: qx-city") + 1
     with pytest.raises(ContentError, match=rf"events\.yaml:{line}: unknown station 'moon-base'"):
-        load_event_seeds(LATE_WEDNESDAY, stations, path)
+        load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations, path)
 
 
 def test_unquoted_time_is_refused(tmp_path, stations):
@@ -57,4 +65,4 @@ def test_unquoted_time_is_refused(tmp_path, stations):
     path = tmp_path / "events.yaml"
     path.write_text(text.replace('at: "19:00"', "at: 19:00", 1), encoding="utf-8")
     with pytest.raises(ContentError, match=r"'at' must be text"):
-        load_event_seeds(LATE_WEDNESDAY, stations, path)
+        load_event_seeds(LATE_WEDNESDAY, LOCAL_TZ, stations, path)

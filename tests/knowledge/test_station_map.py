@@ -1,14 +1,15 @@
 from collections import Counter
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from knowledge.content import DATA_DIR, ContentError
-from bot.localtime import DEFAULT_ZONE as LOCAL_TZ
 from knowledge.stations import distance_km, load_stations
 
 CITY_CENTRE = (30.6012, 114.3021)  # the city-level centre itself
 BAISHA_TOWN = (30.7600, 114.1900)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10AM = datetime(2026, 6, 10, 10, 0, tzinfo=LOCAL_TZ)
 TUESDAY_8PM = datetime(2026, 6, 9, 20, 0, tzinfo=LOCAL_TZ)
 SUNDAY_3AM = datetime(2026, 6, 14, 3, 0, tzinfo=LOCAL_TZ)
@@ -39,7 +40,7 @@ def test_one_degree_of_latitude_is_about_111_km():
 
 
 def test_nearest_on_a_weekday_morning_starts_with_the_station_you_stand_at(stations):
-    found = stations.nearest(*CITY_CENTRE, at=WEDNESDAY_10AM)
+    found = stations.nearest(*CITY_CENTRE, at=WEDNESDAY_10AM, zone=LOCAL_TZ)
     assert found[0][0].id == "qx-city"
     assert found[0][1] == pytest.approx(0, abs=0.01)
     assert len(found) == 3
@@ -47,14 +48,14 @@ def test_nearest_on_a_weekday_morning_starts_with_the_station_you_stand_at(stati
 
 
 def test_nearest_in_the_evening_returns_only_evening_stations(stations):
-    found = stations.nearest(*BAISHA_TOWN, at=TUESDAY_8PM, n=5)
-    assert found and all(station.is_open(TUESDAY_8PM) for station, _ in found)
+    found = stations.nearest(*BAISHA_TOWN, at=TUESDAY_8PM, zone=LOCAL_TZ, n=5)
+    assert found and all(station.is_open(TUESDAY_8PM, LOCAL_TZ) for station, _ in found)
     assert "baisha-centre" not in [station.id for station, _ in found]
 
 
 def test_nothing_is_open_at_3am_on_sunday_unless_asked_for_closed_ones(stations):
-    assert stations.nearest(*CITY_CENTRE, at=SUNDAY_3AM) == []
-    closed = stations.nearest(*CITY_CENTRE, at=SUNDAY_3AM, open_only=False)
+    assert stations.nearest(*CITY_CENTRE, at=SUNDAY_3AM, zone=LOCAL_TZ) == []
+    closed = stations.nearest(*CITY_CENTRE, at=SUNDAY_3AM, zone=LOCAL_TZ, open_only=False)
     assert closed[0][0].id == "qx-city"
 
 
@@ -62,13 +63,18 @@ def test_nothing_is_open_at_3am_on_sunday_unless_asked_for_closed_ones(stations)
     (8, 29, False), (8, 30, True), (11, 59, True), (12, 0, False), (14, 0, True), (17, 29, True), (17, 30, False)])
 def test_county_centre_closes_for_lunch(stations, hour, minute, open_):
     at = datetime(2026, 6, 10, hour, minute, tzinfo=LOCAL_TZ)
-    assert stations.get("qinghe-centre").is_open(at) is open_
+    assert stations.get("qinghe-centre").is_open(at, LOCAL_TZ) is open_
 
 
-def test_times_in_other_zones_are_read_as_shanghai_time(stations):
+def test_times_in_other_zones_are_read_in_the_local_zone(stations):
     two_am_utc = datetime(2026, 6, 10, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-    assert stations.get("qinghe-centre").is_open(two_am_utc)
-    assert stations.get("qinghe-centre").is_open(datetime(2026, 6, 10, 10, 0))  # naive = local
+    assert stations.get("qinghe-centre").is_open(two_am_utc, LOCAL_TZ)
+    assert stations.get("qinghe-centre").is_open(datetime(2026, 6, 10, 10, 0), LOCAL_TZ)  # naive = local
+
+
+def test_the_zone_passed_in_is_the_wall_clock_the_hours_are_read_on(stations):
+    two_am_utc = datetime(2026, 6, 10, 2, 0, tzinfo=timezone.utc)  # 08:00 in Urumqi: not yet open (08:30)
+    assert not stations.get("qinghe-centre").is_open(two_am_utc, ZoneInfo("Asia/Urumqi"))
 
 
 def test_hotline_is_the_county_of_the_nearest_station(stations):

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import tags
 from bot.migrate import alembic_config
 from bot.models import ResidentTag
-from scheduler import jobs, tags
+from scheduler import jobs
 from scheduler.models import Campaign
 from tests.conftest import REAL_DB, TEST_DB_NAME
 from tests.scheduler.conftest import TEST_SETTINGS, make_campaign, make_residents

@@ -4,18 +4,23 @@ Assessment results are sensitive personal information, so they are kept only wit
 separate consent to the current privacy notice, and never for a child under 14 (whose guardian
 would have to agree, which the chat cannot check). Everything else the service does, the crisis
 response, the handoff and its transcript above all, does not wait for or depend on this.
+
+It lives in bot/, with the resident it belongs to, below both of its users: flows asks for and
+records the decisions, handoff's console and review show the history to staff, and neither has to
+import the other for it. The table keeps its Alembic branch (`flows/migrations`, 0104_consent).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import utcnow
+from bot.db import Base, UTCDateTime, utcnow
+from bot.models import BigId
 from bot.services import Services
-from flows.models import ConsentEvent
 from knowledge.texts import Texts
 
 VERSION_KEY = "privacy.version"
@@ -23,6 +28,25 @@ DECISIONS = ("granted", "declined", "withdrawn")
 AGE_BAND, PAPER_FORM = "age_band", "paper_form"
 AGE_BANDS = ("under14", "14to17", "adult")  # as the chat numbers them, 1-3
 UNDER_14 = "under14"
+
+
+class ConsentEvent(Base):
+    """One step in a resident's consent history: a decision on the privacy notice, the age band, a paper form.
+
+    Append-only, so staff can show what the resident agreed to, under which notice version and when;
+    the current state is the latest decision (`summarise`)."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_resident", "resident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # granted / declined / withdrawn / age_band / paper_form
+    notice_version: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(64), default="")  # the age band; the paper form's scale
+    channel: Mapped[str] = mapped_column(String(16), default="chat")  # chat / paper
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def notice_version(texts: Texts) -> str:

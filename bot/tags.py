@@ -1,5 +1,9 @@
 """Residents' tags: set by admins, flows, QR scenes and CSV import (population groups, area,
-station, language, opt-outs such as `optout:campaigns`)."""
+station, language, opt-outs such as `optout:campaigns`).
+
+The store sits in bot/, below every package that writes or reads tags: flows tags a resident who
+asks to stop pushes, the scheduler's audiences leave out whoever carries an opt-out tag, and
+neither imports the other for it."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.models import Resident, ResidentTag
 
 TAG = re.compile(r"^[\w\-:.]{1,64}$")
+CAMPAIGNS_OPT_OUT = "optout:campaigns"  # set by the resident asking the bot to stop pushes (flows/optout.py)
+OPT_OUT_TAGS = (CAMPAIGNS_OPT_OUT, "optout:all")  # no campaign push reaches their carrier (scheduler/audiences.py)
 IMPORT_BATCH = 1000
 
 
