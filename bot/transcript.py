@@ -139,8 +139,6 @@ class Transcript:
             if found is not None:
                 resident_id, language, subscribed, conversation_id, last_at, *read = found
                 facts = dict(zip(self._facts, read))
-            if last_at is not None and last_at.tzinfo is None:  # SQLite hands back naive UTC
-                last_at = last_at.replace(tzinfo=now.tzinfo)
             if conversation_id is None or now - last_at > CONVERSATION_GAP:
                 conversation_id = (await conn.execute(_NEW_CONVERSATION, dict(
                     resident_id=resident_id, started_at=now, last_at=now, max_risk=0))).scalar_one()

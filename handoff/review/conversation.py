@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import Staff
 from bot.consent import Consent, ConsentEvent, history as consent_history, summarise
-from bot.localtime import aware
 from bot.models import Conversation, Message, Resident, StaffUser
 from handoff.detections import CrisisDetection
 from handoff.models import Case, CaseEvent, Note
@@ -131,12 +130,12 @@ async def load_case(session: AsyncSession, case: Case, user: Staff) -> CaseReadi
     after the cases before it closed, up to its own close (or to the end, for the last case)."""
     view = await load(session, case.conversation_id, user)
     others = list(await session.scalars(select(Case).where(Case.conversation_id == case.conversation_id)))
-    closes = [aware(c.closed_at) for c in others if c.id < case.id and c.closed_at is not None]
+    closes = [c.closed_at for c in others if c.id < case.id and c.closed_at is not None]
     since = max(closes, default=None)
     last = all(c.id <= case.id for c in others)
-    until = aware(case.closed_at) if case.closed_at is not None and not last else None
+    until = case.closed_at if case.closed_at is not None and not last else None
     turns = [t for t in view.turns
-             if (since is None or aware(t.message.created_at) > since)
-             and (until is None or aware(t.message.created_at) <= until)]
+             if (since is None or t.message.created_at > since)
+             and (until is None or t.message.created_at <= until)]
     card = next((c for c in view.cases if c.case.id == case.id), None)
     return CaseReading(view, card, turns)
