@@ -20,8 +20,9 @@ def test_each_input_line_gives_one_output_line(monkeypatch, capsys):
     stdin = '{"id": 1, "text": "我不想活了"}\n{"id": "b", "text": "紫砂壶泡茶"}\n'
     code, rows, err = _run(monkeypatch, capsys, stdin)
     assert code == 0 and err == ""
-    assert [(r["id"], r["crisis"], r["level"]) for r in rows] == [(1, True, 2), ("b", False, 0)]
-    assert rows[0]["matched"] == ["不想活"] and rows[0]["reason"]
+    assert [(r["id"], r["crisis"]) for r in rows] == [(1, True), ("b", False)]
+    assert rows[0]["level"] >= 2 and rows[1]["level"] == 0  # 不想活了: passive at least (the model reads 3)
+    assert "不想活" in rows[0]["matched"] and rows[0]["reason"]
 
 
 def test_bad_lines_are_reported_by_number_skipped_and_fail_the_run(monkeypatch, capsys):
