@@ -181,3 +181,14 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("XZ_TEST_REQUIRE_REAL") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may skip: {report.longrepr}"
+
+
+@pytest.fixture
+def say(platform, services):
+    """Send one text as the resident; the passive reply's text once the turn's work is done."""
+    async def send(openid: str, text: str) -> str:
+        answer = await platform.text(openid, text)
+        assert answer.status == 200
+        await settle(services)
+        return answer.text
+    return send

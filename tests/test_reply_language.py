@@ -40,36 +40,24 @@ def test_someone_unknown_is_answered_by_the_message_alone():
     assert reply_language("1") == "zh-Hans"
 
 
-async def test_a_crisis_from_a_resident_who_chose_chinese_is_answered_in_chinese(say_text):
-    await say_text("o-chose", "简体")
-    reply = await say_text("o-chose", ENGLISH)
+async def test_a_crisis_from_a_resident_who_chose_chinese_is_answered_in_chinese(say):
+    await say("o-chose", "简体")
+    reply = await say("o-chose", ENGLISH)
     assert "我们在这里" in reply and "12356" in reply and "You are not alone" not in reply
 
 
-async def test_writing_in_english_answers_and_keeps_english_in_the_same_turn(services, say_text):
-    await say_text("o-wrote-en", "你好")
-    reply = await say_text("o-wrote-en", "hello, where is the nearest station please")
+async def test_writing_in_english_answers_and_keeps_english_in_the_same_turn(services, say):
+    await say("o-wrote-en", "你好")
+    reply = await say("o-wrote-en", "hello, where is the nearest station please")
     assert "Welcome" not in reply and not any("\u4e00" <= ch <= "\u9fff" for ch in reply)
     async with services.db() as session:
         stored = await session.scalar(select(Resident.language).where(Resident.openid == "o-wrote-en"))
     assert stored == "en"
 
 
-@pytest.fixture
-def say_text(platform, services):
-    from tests.conftest import settle
-
-    async def send(openid: str, text: str) -> str:
-        answer = await platform.text(openid, text)
-        assert answer.status == 200
-        await settle(services)
-        return answer.text
-    return send
-
-
-async def test_a_message_written_before_still_keeps_a_chosen_language(services, say_text):
+async def test_a_message_written_before_still_keeps_a_chosen_language(services, say):
     """Its worker died after writing it: the retry's turn reads the resident without their facts."""
-    await say_text("o-rewritten", "简体")
+    await say("o-rewritten", "简体")
     inbound = Inbound("o-rewritten", "text", datetime.now(timezone.utc), text=ENGLISH, msg_id="9001")
     await services.transcript.record_inbound(inbound)
     ref, replies = await run_turn(services, inbound)

@@ -12,7 +12,6 @@ from bot.models import Resident
 from handoff.events import CHANNEL
 from handoff.models import Case
 from handoff.roster import set_weekly
-from tests.conftest import settle
 
 
 @pytest.fixture
@@ -24,17 +23,6 @@ def on_duty(services):
             await set_weekly(session, staff.id, role, list(range(7)), "00:00", "24:00")
         return staff.id
     return make
-
-
-@pytest.fixture
-def say(platform, services):
-    """Send one text as the resident; the passive reply's text once the turn's work is done."""
-    async def send(openid: str, text: str) -> str:
-        answer = await platform.text(openid, text)
-        assert answer.status == 200
-        await settle(services)
-        return answer.text
-    return send
 
 
 @pytest.fixture
