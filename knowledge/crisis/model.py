@@ -54,6 +54,11 @@ class Calibration:
             return 0
         return max(k for k in (2, 3, 4) if k == 2 or p[k - 2] >= self.at_least[k])
 
+    def read(self, p: np.ndarray) -> tuple[int, bool]:
+        """(level, ask) of P(>=2, >=3, >=4): the uncertain band asks only where no level is read."""
+        level = self.level(p)
+        return level, bool(level == 0 and p[0] >= self.ask)
+
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
         return cls({int(k): float(v) for k, v in data["at_least"].items()}, float(data["ask"]))
@@ -132,8 +137,7 @@ class CrisisModel:
                 best, best_piece = np.maximum(best, p), piece
             else:
                 best = np.maximum(best, p)
-        level = self.calibration.level(best)
-        ask = bool(level == 0 and best[0] >= self.calibration.ask)
+        level, ask = self.calibration.read(best)
         evidence = _words(self._model.strongest(marked(best_piece), [2, 3, 4], k=6))[:3] if (level or ask) else ()
         return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), evidence)
 

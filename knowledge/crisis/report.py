@@ -9,7 +9,7 @@ import numpy as np
 
 from .detector import RULE_GATE, combine, too_short
 from .rules import RuleEngine
-from .train import Corpus, figures, level_of
+from .train import Corpus, figures
 
 COLUMNS = ("n", "recall_3", "recall_2", "recall_2_or_ask", "level4_read_0", "false_alarms", "asked")
 
@@ -29,7 +29,7 @@ def readings(corpus: Corpus, probabilities: dict[int, np.ndarray], calibration, 
     out = {"rules": {}, "model": {}, "service": {}}
     for i, p in probabilities.items():
         rule_level = int(rules.scan(corpus.rows[i]["text"]).level)
-        model_level, ask = level_of(calibration, p)
+        model_level, ask = calibration.read(p)
         if model_level and too_short(corpus.rows[i]["text"]):  # as the detector reads it
             model_level, ask = 0, True
         out["rules"][i] = (rule_level, False)

@@ -141,11 +141,6 @@ def _share(items: list[int], hit) -> float | None:
     return round(sum(1 for i in items if hit(i)) / len(items), 3) if items else None
 
 
-def level_of(calibration: Calibration, p: np.ndarray) -> tuple[int, bool]:
-    level = calibration.level(p)
-    return level, level == 0 and p[0] >= calibration.ask
-
-
 def build(corpus: Corpus, out_dir: Path = MODEL_DIR, seed: int = SEED) -> dict:
     """Choose thresholds on the tuning batches, measure the held-back ones, ship a model of everything."""
     held = held_back(corpus)
