@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from knowledge.ngram_model import ModelFileError, NgramModel
+from knowledge.ngram_model import ModelFileError, NgramModel, Row
 
 from .normalize import fold, sentences
 
@@ -101,10 +101,11 @@ class CrisisModel:
                                  "rebuild it with `xinzhan crisis-train`") from None
         return cls(NgramModel.load(Path(directory) / WEIGHTS), calibration)
 
-    def spans(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+    def spans(self, text: str, parts: list[str] | None = None) -> tuple[str, list[tuple[int, int]]]:
         """The normalised message, and its pieces as spans of it: the whole, then (when long) its
-        two-sentence windows within the character budget. Empty pieces are left out."""
-        parts = sentences(fold(text))
+        two-sentence windows within the character budget. Empty pieces are left out. `parts`: the
+        message's sentences when the caller has them."""
+        parts = sentences(fold(text)) if parts is None else parts
         whole = " ".join(parts)
         spans = [(0, len(whole))] if whole else []
         if len(parts) <= LONG:
@@ -124,10 +125,10 @@ class CrisisModel:
         whole, spans = self.spans(text)
         return [whole[a:b] for a, b in spans]
 
-    def _piece_readings(self, text: str) -> tuple[str, list[tuple[int, int]], np.ndarray, tuple | None]:
+    def _piece_readings(self, text: str, parts: list[str] | None = None) -> tuple[str, list[tuple[int, int]], np.ndarray, Row | None]:
         """P(level >= 2, 3, 4) of each piece, one row each, and the message's feature vector when it is
         read as one piece (kept for its evidence). Several pieces are read in one pass over the message."""
-        whole, spans = self.spans(text)
+        whole, spans = self.spans(text, parts)
         if len(spans) == 1:
             vector = self._model.vector(marked(whole))
             p = self._model.proba_of(vector)
@@ -140,21 +141,21 @@ class CrisisModel:
         p = self._piece_readings(text)[2]
         return p.max(axis=0) if len(p) else np.zeros(3)
 
-    def read(self, text: str) -> ModelReading:
+    def read(self, text: str, parts: list[str] | None = None) -> ModelReading:
         """The reading of one message; recent ones come from a small cache, since a resident's last
         few messages are read again beside each short new one. Keyed by the text's hash, so the
         cache holds no message text."""
         key = hash(text)
         found = self._recent.pop(key, None)
         if found is None:
-            found = self._read(text)
+            found = self._read(text, parts)
             if len(self._recent) >= CACHED:
                 del self._recent[next(iter(self._recent))]
         self._recent[key] = found  # most recent last
         return found
 
-    def _read(self, text: str) -> ModelReading:
-        whole, spans, p, vector = self._piece_readings(text)
+    def _read(self, text: str, parts: list[str] | None = None) -> ModelReading:
+        whole, spans, p, vector = self._piece_readings(text, parts)
         if not len(p):
             return ModelReading(0, False, (0.0, 0.0, 0.0))
         best = p[0] if len(p) == 1 else p.max(axis=0)
