@@ -15,7 +15,9 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,6 +28,13 @@ FORMAT = 1
 
 class ModelFileError(DataFileError):
     """The model file is missing or unreadable; the message names it."""
+
+
+class Row(NamedTuple):
+    """One text's TF-IDF row: its known features, their weights and their class weights (features x classes)."""
+    features: np.ndarray
+    weights: np.ndarray
+    coefs: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -50,16 +59,13 @@ class NgramModel:
             names[j] = gram
         return names
 
-    def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The message's TF-IDF row as (feature indices, weights): sublinear counts, L2-normalised."""
+    def vector(self, text: str) -> Row:
+        """The message's TF-IDF row: sublinear counts, L2-normalised, with its features' class weights."""
         counts = Counter(map(self.vocabulary.get, self.grams(text[:self.max_chars])))  # counted in C
         counts.pop(None, None)  # n-grams the model never saw
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
         rows = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        counts_a = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        weights = (1.0 + np.log(counts_a)) * self.idf[rows]
-        return rows, weights / math.sqrt(weights @ weights)
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[rows]
+        return Row(rows, weights / math.sqrt(weights @ weights) if len(rows) else weights, self._by_feature[rows])
 
     @cached_property
     def _by_feature(self) -> np.ndarray:
@@ -67,24 +73,96 @@ class NgramModel:
         return np.ascontiguousarray(self.coef.T)
 
     def scores(self, text: str) -> np.ndarray:
-        rows, weights = self._vector(text)
-        return weights @ self._by_feature[rows] + self.intercept
+        row = self.vector(text)
+        return row.weights @ row.coefs + self.intercept
 
     def proba(self, text: str) -> np.ndarray:
         """Probability of each class, in the order of `classes`."""
-        z = self.scores(text)
-        if len(self.classes) == 2:
-            p = 1.0 / (1.0 + math.exp(-float(z[0])))
-            return np.array([1.0 - p, p])
-        z = np.exp(z - z.max())
-        return z / z.sum()
+        return self.proba_of(self.vector(text))
 
-    def strongest(self, text: str, toward: list[int], k: int = 3) -> list[str]:
-        """The n-grams in `text` that pushed hardest toward the classes `toward` (evidence to show)."""
-        rows, weights = self._vector(text)
+    def proba_of(self, row: Row) -> np.ndarray:
+        """`proba` of a row made by `vector`, for a caller that also explains it with `strongest`."""
+        return self._probabilities(row.weights @ row.coefs + self.intercept)
+
+    def proba_of_spans(self, text: str, spans: list[tuple[int, int]], edges: tuple[str, str] = ("", "")) -> np.ndarray:
+        """`proba(before + text[a:b] + after)` for each span (a, b), one row each, with `edges` = (before, after).
+
+        Overlapping pieces of one text (a long message whole and in windows) share their inner n-grams:
+        each is looked up once, and every piece is weighed in one pass of array work. Only the few
+        n-grams that touch a piece's edges are looked up per piece."""
+        if not spans:
+            return np.zeros((0, len(self.classes)))
+        inner = [(a, self._inner_end(a, b, edges) - a) for a, b in spans]  # text each piece keeps after the cut
+        ids = self._ids_by_length(text, max(a + size for a, size in inner))
+        pieces, features = self._edge_features(text, spans, inner, edges)
+        starts = np.array([a for a, _ in inner], dtype=np.int64)
+        sizes = np.array([size for _, size in inner], dtype=np.int64)
+        for k, by_start in ids.items():  # the n-grams wholly inside each piece, gathered at once
+            counts = np.maximum(sizes - k + 1, 0)
+            first = np.repeat(starts - np.cumsum(counts) + counts, counts)
+            features.append(by_start[first + np.arange(len(first))])
+            pieces.append(np.repeat(np.arange(len(spans)), counts))
+        features_a, pieces_a = np.concatenate(features), np.concatenate(pieces)
+        known = features_a >= 0
+        keys, counts = np.unique(pieces_a[known] * len(self.vocabulary) + features_a[known], return_counts=True)
+        piece, rows = np.divmod(keys, len(self.vocabulary))
+        weights, coefs = (1.0 + np.log(counts)) * self.idf[rows], self._by_feature[rows]
+        norms = np.sqrt(np.bincount(piece, weights * weights, minlength=len(spans)))
+        weights /= np.where(norms > 0, norms, 1.0)[piece]
+        z = np.tile(self.intercept, (len(spans), 1))
+        if len(rows):
+            first = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]])
+            z[piece[first]] += np.add.reduceat(weights[:, None] * coefs, first, axis=0)
+        return self._probabilities(z)
+
+    def _inner_end(self, a: int, b: int, edges: tuple[str, str]) -> int:
+        """Where a piece's text ends once the piece is cut to `max_chars` (its leading edge counts)."""
+        return min(b, a + max(0, self.max_chars - len(edges[0])))
+
+    def _ids_by_length(self, text: str, end: int) -> dict[int, np.ndarray]:
+        """Feature index (-1: unseen) of each n-gram of text[:end], by length, indexed by start."""
+        low, high = self.ngram_range
+        get, unseen = self.vocabulary.get, repeat(-1)
+        return {k: np.array(list(map(get, [text[i:i + k] for i in range(end - k + 1)], unseen)), dtype=np.int64)
+                for k in range(low, high + 1)}
+
+    def _edge_features(self, text: str, spans: list[tuple[int, int]], inner: list[tuple[int, int]],
+                       edges: tuple[str, str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(piece numbers, feature indices) of the n-grams that touch a piece's edges: those are not
+        n-grams of `text`, so each piece looks up its own."""
+        before, after = edges
+        low, high = self.ngram_range
+        get, lead, reach = self.vocabulary.get, len(before), high - 1
+        found, owners = [], []
+        for j, ((a, b), (_, size)) in enumerate(zip(spans, inner)):
+            if size >= reach and size == b - a:  # uncut, and no n-gram touches both edges: read the ends only
+                head, tail = before + text[a:a + reach], text[b - reach:b] + after
+                grams = [head[i:i + k] for k in range(low, high + 1) for i in range(lead)]
+                grams += [tail[i:i + k] for k in range(low, high + 1) for i in range(max(0, reach - k + 1), len(tail) - k + 1)]
+            else:
+                piece = (before + text[a:b] + after)[:self.max_chars]
+                grams = []
+                for k in range(low, high + 1):
+                    starts = max(0, len(piece) - k + 1)
+                    grams += [piece[i:i + k] for i in (*range(min(lead, starts)),
+                                                       *range(max(lead + size - k + 1, min(lead, starts)), starts))]
+            found += map(get, grams, repeat(-1))
+            owners += [j] * len(grams)
+        return [np.array(owners, dtype=np.int64)], [np.array(found, dtype=np.int64)]
+
+    def _probabilities(self, z: np.ndarray) -> np.ndarray:
+        """Class probabilities from decision scores, along the last axis (one text, or one row a piece)."""
+        if len(self.classes) == 2:
+            p = 1.0 / (1.0 + np.exp(-z[..., :1]))
+            return np.concatenate([1.0 - p, p], axis=-1)
+        z = np.exp(z - z.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+
+    def strongest(self, row: Row, toward: list[int], k: int = 3) -> list[str]:
+        """The n-grams of a text's `row` that pushed hardest toward the classes `toward` (evidence to show)."""
+        rows, weights, by_feature = row  # by_feature: (features of the text, classes)
         if not len(rows):
             return []
-        by_feature = self._by_feature[rows]  # (features of the text, classes)
         if len(self.classes) == 2:
             by_feature = np.hstack([-by_feature, by_feature])
         push = (by_feature[:, toward].sum(1) - by_feature.mean(1)) * weights

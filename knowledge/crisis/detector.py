@@ -17,6 +17,7 @@ from typing import Sequence
 from . import lexicon as lx
 from .levels import Risk, RiskLevel
 from .model import MODEL_DIR, CrisisModel, ModelReading
+from .normalize import fold, sentences
 from .rules import RuleEngine
 
 SHORT_FOLLOW_UP = 30  # characters: risk spread over messages comes in short ones
@@ -55,8 +56,9 @@ class Detector:
 
     def scan(self, text: str, context_level: int = 0, recent: Sequence[str] = ()) -> Risk:
         text = text or ""
-        by_rules = self.rules.scan(text, context_level)
-        learned, joined = self._learned(text, recent)
+        parts = sentences(fold(text))  # read once, by the rules and the model alike
+        by_rules = self.rules.scan(text, context_level, parts)
+        learned, joined = self._learned(text, recent, parts)
         if not joined and context_level < RiskLevel.PASSIVE and too_short(text):
             # "好了", "走了", "🔪🩸": ask what is meant, don't alarm; but a lone emoji or two says too little
             # even to ask unless the model reads active danger in it (🔪🩸, not the sad or wry "🙂")
@@ -77,10 +79,10 @@ class Detector:
                         by_rules.reason or self._reason(learned, joined), ask=True)
         return by_rules
 
-    def _learned(self, text: str, recent: Sequence[str]) -> tuple[ModelReading, bool]:
+    def _learned(self, text: str, recent: Sequence[str], parts: list[str]) -> tuple[ModelReading, bool]:
         """The model's reading of the message, or of it read after the messages before it when that
         says more than any of them said alone (a short reply must not re-raise what was already read)."""
-        alone = self.model.read(text)
+        alone = self.model.read(text, parts)
         if not recent or len(text) > SHORT_FOLLOW_UP:
             return alone, False
         together = self.model.read("。".join([*recent, text]))

@@ -13,12 +13,14 @@ work is bounded by a character budget, so a huge message costs no more than a lo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from knowledge.ngram_model import ModelFileError, NgramModel
+from knowledge.ngram_model import ModelFileError, NgramModel, Row
 
 from .normalize import fold, sentences
 
@@ -72,7 +74,12 @@ class ModelReading:
     level: int
     ask: bool
     at_least: tuple[float, float, float]  # P(>=2), P(>=3), P(>=4) of the riskiest piece
-    evidence: tuple[str, ...]
+    explain: Callable[[], tuple[str, ...]] = field(default=tuple, repr=False, compare=False)
+
+    @cached_property
+    def evidence(self) -> tuple[str, ...]:
+        """The n-grams that weighed most, found only when asked for: most readings the rules explain."""
+        return self.explain()
 
 
 class CrisisModel:
@@ -94,52 +101,74 @@ class CrisisModel:
                                  "rebuild it with `xinzhan crisis-train`") from None
         return cls(NgramModel.load(Path(directory) / WEIGHTS), calibration)
 
-    def at_least(self, text: str) -> np.ndarray:
-        """P(level >= 2, 3, 4) for one piece of normalised text."""
-        p = self._model.proba(marked(text))
-        return np.array([p[2:].sum(), p[3:].sum(), p[4]])
-
-    def pieces(self, text: str) -> list[str]:
-        """The message whole, then (when long) its two-sentence windows, within the character budget."""
-        parts = sentences(fold(text))
+    def spans(self, text: str, parts: list[str] | None = None) -> tuple[str, list[tuple[int, int]]]:
+        """The normalised message, and its pieces as spans of it: the whole, then (when long) its
+        two-sentence windows within the character budget. Empty pieces are left out. `parts`: the
+        message's sentences when the caller has them."""
+        parts = sentences(fold(text)) if parts is None else parts
         whole = " ".join(parts)
+        spans = [(0, len(whole))] if whole else []
         if len(parts) <= LONG:
-            return [whole]
-        windows, spent = [], 0
+            return whole, spans
+        starts = np.cumsum([0] + [len(part) + 1 for part in parts[:-1]]).tolist()
+        spent = 0
         for i in range(len(parts) - 1):
-            window = " ".join(parts[i:i + WINDOW])
-            spent += len(window)
+            window = (starts[i], starts[i + 1] + len(parts[i + 1]))
+            spent += window[1] - window[0]
             if spent > BUDGET:
                 break
-            windows.append(window)
-        return [whole, *windows]
+            spans.append(window)
+        return whole, spans
 
-    def read(self, text: str) -> ModelReading:
+    def pieces(self, text: str) -> list[str]:
+        """The pieces read, as text (for tools and tests)."""
+        whole, spans = self.spans(text)
+        return [whole[a:b] for a, b in spans]
+
+    def _piece_readings(self, text: str, parts: list[str] | None = None) -> tuple[str, list[tuple[int, int]], np.ndarray, Row | None]:
+        """P(level >= 2, 3, 4) of each piece, one row each, and the message's feature vector when it is
+        read as one piece (kept for its evidence). Several pieces are read in one pass over the message."""
+        whole, spans = self.spans(text, parts)
+        if len(spans) == 1:
+            vector = self._model.vector(marked(whole))
+            p = self._model.proba_of(vector)
+            return whole, spans, np.array([[p[2:].sum(), p[3:].sum(), p[4]]]), vector
+        p = self._model.proba_of_spans(whole, spans, (START, END))
+        return whole, spans, np.column_stack([p[:, 2:].sum(1), p[:, 3:].sum(1), p[:, 4]]), None
+
+    def at_least(self, text: str) -> np.ndarray:
+        """P(level >= 2, 3, 4) of the message, each the highest over its pieces."""
+        p = self._piece_readings(text)[2]
+        return p.max(axis=0) if len(p) else np.zeros(3)
+
+    def read(self, text: str, parts: list[str] | None = None) -> ModelReading:
         """The reading of one message; recent ones come from a small cache, since a resident's last
         few messages are read again beside each short new one. Keyed by the text's hash, so the
         cache holds no message text."""
         key = hash(text)
         found = self._recent.pop(key, None)
         if found is None:
-            found = self._read(text)
+            found = self._read(text, parts)
             if len(self._recent) >= CACHED:
                 del self._recent[next(iter(self._recent))]
         self._recent[key] = found  # most recent last
         return found
 
-    def _read(self, text: str) -> ModelReading:
-        best, best_piece = np.zeros(3), ""
-        for piece in self.pieces(text):
-            if not piece:
-                continue
-            p = self.at_least(piece)
-            if p[0] > best[0] or (p[0] == best[0] and p[1] > best[1]):
-                best, best_piece = np.maximum(best, p), piece
-            else:
-                best = np.maximum(best, p)
+    def _read(self, text: str, parts: list[str] | None = None) -> ModelReading:
+        whole, spans, p, vector = self._piece_readings(text, parts)
+        if not len(p):
+            return ModelReading(0, False, (0.0, 0.0, 0.0))
+        best = p[0] if len(p) == 1 else p.max(axis=0)
         level, ask = self.calibration.read(best)
-        evidence = _words(self._model.strongest(marked(best_piece), [2, 3, 4], k=6))[:3] if (level or ask) else ()
-        return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), evidence)
+
+        def explain() -> tuple[str, ...]:  # named from the riskiest piece
+            if not (level or ask):
+                return ()
+            a, b = spans[max(range(len(p)), key=lambda i: (p[i, 0], p[i, 1]))]
+            found = vector if vector is not None else self._model.vector(marked(whole[a:b]))
+            return _words(self._model.strongest(found, [2, 3, 4], k=6))[:3]
+
+        return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), explain)
 
 
 def _words(grams: list[str]) -> tuple[str, ...]:

@@ -42,9 +42,10 @@ class RuleEngine:
     def load(cls, directory: Path | str = lx.DATA_DIR) -> "RuleEngine":
         return cls(lx.load(Path(directory)))
 
-    def scan(self, text: str, context_level: int = 0) -> Risk:
+    def scan(self, text: str, context_level: int = 0, parts: list[str] | None = None) -> Risk:
+        """`parts`: the message's sentences when the caller has them (`sentences(fold(text))`)."""
         best: _Reading | None = None
-        for sentence in sentences(fold(text or "")):
+        for sentence in sentences(fold(text or "")) if parts is None else parts:
             reading = self._read(sentence, int(context_level))
             if reading and (best is None or reading.level > best.level):
                 best = reading

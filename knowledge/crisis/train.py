@@ -89,8 +89,7 @@ def _read_batch(job: tuple[Corpus, str, set[str], int]) -> dict[int, np.ndarray]
     corpus, batch, exclude, seed = job
     model = CrisisModel(train(corpus, corpus.where(lambda r: r["batch"] not in exclude | {batch}), seed),
                         Calibration({2: 1.0, 3: 1.0, 4: 1.0}, 1.0))
-    return {i: np.max([model.at_least(p) for p in model.pieces(corpus.rows[i]["text"]) if p] or [np.zeros(3)], axis=0)
-            for i in corpus.where(lambda r: r["batch"] == batch)}
+    return {i: model.at_least(corpus.rows[i]["text"]) for i in corpus.where(lambda r: r["batch"] == batch)}
 
 
 def _quantile_above(values: list[float], share: float) -> float:

@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from knowledge.crisis import Detector, RiskLevel
 from knowledge.crisis.detector import combine
-from knowledge.crisis.model import CALIBRATION, MODEL_DIR, WEIGHTS, Calibration, CrisisModel
+from knowledge.crisis.model import CALIBRATION, MODEL_DIR, WEIGHTS, Calibration, CrisisModel, marked
 from knowledge.crisis.train import SEED, Corpus, train
 from knowledge.ngram_model import ModelFileError
 
@@ -36,6 +36,32 @@ def test_retraining_from_the_corpus_with_the_seed_reproduces_the_shipped_model()
 def test_any_message_reads_without_raising(detector, text):
     risk = detector.scan(text)
     assert RiskLevel.NONE <= risk.level <= RiskLevel.IMMINENT
+
+
+def test_pieces_read_together_read_as_each_piece_alone(detector):
+    """A long message's whole and windows are read in one pass (their n-grams shared): each piece's
+    probabilities are those of reading it alone, cut at the model's length as a lone reading is cut,
+    edge marks, empty and one-character pieces included."""
+    model = detector.model._model
+    texts = random.Random(3).sample(Corpus.load().texts, 200) + ["好", "好了", "🔪🩸 药", "啊" * (model.max_chars + 50)]
+    edges = ("\x02", "\x03")
+    for text in texts:
+        rng = random.Random(text)
+        spans = [(0, len(text))] + [(a, min(len(text), a + rng.randint(0, 40))) for a in range(0, len(text), 5)]
+        together = model.proba_of_spans(text, spans, edges)
+        alone = [model.proba(edges[0] + text[a:b] + edges[1]) for a, b in spans]
+        np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12, err_msg=text)
+    assert model.proba_of_spans("任何", [], edges).shape == (0, len(model.classes))
+
+
+def test_a_long_message_reads_as_the_riskiest_of_its_pieces(detector):
+    long = "今天上班很累。中午吃了面。下午开了会。我把药都攒够了今晚就吃。晚上看了电视。明天还要上班。"
+    pieces = detector.model.pieces(long)
+    assert len(pieces) > 2  # whole, then windows
+    alone = [detector.model._model.proba(marked(piece))[2:].sum() for piece in pieces]
+    assert detector.model.at_least(long)[0] == pytest.approx(max(alone), abs=1e-12)
+    assert max(alone) > alone[0]  # a window, not the whole, holds the risk
+    assert detector.model.read(long).level >= RiskLevel.ACTIVE
 
 
 def test_a_huge_message_is_read_within_the_character_budget(detector):
