@@ -22,7 +22,7 @@ from bot.models import ResidentTag
 from bot.pipeline import Turn
 from bot.services import Services
 from bot.stores import cs_window, read_ahead
-from bot.stores.locks import LockTry
+from bot.stores.locks import Handover, LockTry
 from bot.stores.spool import Taken
 from bot.transcript import ResidentRef, is_transcribed
 from bot.values import Inbound, Reply
@@ -51,10 +51,11 @@ def busy_reply(services: Services, lang: str) -> Reply:
     return Reply(text=services.knowledge.texts.get("system.busy", lang))
 
 
-async def run_turn(services: Services, inbound: Inbound,
-                   tried: LockTry | None = None) -> tuple[ResidentRef | None, list[Reply]]:
+async def run_turn(services: Services, inbound: Inbound, tried: LockTry | None = None,
+                   handover: Handover | None = None) -> tuple[ResidentRef | None, list[Reply]]:
     """Lock the resident, record what they sent, run the pipeline. `tried`: the lock tried with the
-    message's claim, which also opened the allowance (`bot.wechat.webhook`).
+    message's claim, which also opened the allowance (`bot.wechat.webhook`); `handover`: where a turn
+    that ends without an error leaves its closing writes and the lock's release, for its caller to send.
 
     If the database cannot take the message, it is spooled in Redis and the resident still gets an
     answer with the emergency numbers; the spool drainer finishes the turn when the database is back.
@@ -66,7 +67,8 @@ async def run_turn(services: Services, inbound: Inbound,
 
     turn = read_ahead.TurnValues()
     async with services.locks.hold(inbound.openid, read=lambda pipe: services.read_ahead.queue(pipe, inbound.openid),
-                                   also=None if tried else open_window, closing=turn.flush, tried=tried) as values:
+                                   also=None if tried else open_window, closing=turn.flush, tried=tried,
+                                   handover=handover) as values:
         with read_ahead.for_turn(turn, values):
             try:
                 ref = await _record(services, inbound, window_opened=True)
@@ -144,21 +146,23 @@ async def _language(services: Services, inbound: Inbound, ref: ResidentRef) -> s
 
 
 async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Taken | None = None,
-                             tried: LockTry | None = None) -> tuple[Reply | None, Taken | None]:
+                             tried: LockTry | None = None) -> tuple[Reply | None, Taken | None, Handover | None]:
     """Run the turn; return the passive reply if it is ready in time, else None (answer `success`).
 
     `in_flight` is the message's entry among the spool's taken ones: its lease is renewed while the
-    turn runs. When the passive reply is ready in time it comes back with the entry, which the caller
-    settles together with keeping its answer (one round trip, `DedupStore.finish`); otherwise the turn
-    settles it once the message is written and its stages have run. Either way only a worker that
-    died leaves the turn to a drainer."""
+    turn runs. When the passive reply is ready in time it comes back with the entry and with the
+    turn's closing writes and lock's release (a `Handover`), which the caller sends together with
+    keeping its answer and settling the entry (one round trip, `DedupStore.finish`); otherwise the
+    turn sends them and settles the entry itself once its stages have run. Either way only a worker
+    that died leaves the turn to a drainer, and the lock to lapse."""
     loop = asyncio.get_running_loop()
     answer: asyncio.Future = loop.create_future()
 
     async def work() -> None:
+        handover = services.locks.handover()
         try:
             async with services.spool.working_on(in_flight) if in_flight else nullcontext():
-                ref, replies = await run_turn(services, inbound, tried)
+                ref, replies = await run_turn(services, inbound, tried, handover)
         except Exception as exc:
             if not answer.done():
                 answer.set_exception(exc)
@@ -166,22 +170,25 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
         passive, later = split_for_passive(replies)
         if answer.done():  # the handler gave up waiting: everything goes through the API
             later, passive = replies, None
+            await handover.send()
             if in_flight:
                 await _settle(services, in_flight)
         else:
-            answer.set_result((passive, in_flight))
+            answer.set_result((passive, in_flight, handover))
             if ref is not None and passive is not None:
                 await services.transcript.record_outbound(ref, [passive], delivery="passive")
         if later and ref is not None:
             await services.messenger.send(ref, later)
 
     services.tasks.start(work(), name=f"turn:{inbound.openid[-6:]}")
-    done, _ = await asyncio.wait({answer}, timeout=services.config.reply_deadline)
-    if not done:
-        answer.cancel()
+    try:
+        await asyncio.wait({answer}, timeout=services.config.reply_deadline)
+    finally:
+        answer.cancel()  # nothing once the turn answered; else the turn sends all it has itself
+    if answer.cancelled():
         metrics.DEADLINE_MISSES.inc()
         log.warning("turn missed the passive deadline; replying via customer-service API")
-        return None, None
+        return None, None, None
     return answer.result()
 
 

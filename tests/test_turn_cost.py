@@ -10,9 +10,9 @@ import pytest
 from redis.asyncio.client import Pipeline, Redis
 from sqlalchemy import event
 
-# Redis: the claim with the lock, the turn's reads and the 48-hour window; the turn's writes with the
-# lock's release; the answer kept for retries with the in-flight entry settled (bench/README.md).
-REDIS_BUDGET = 3
+# Redis: the claim with the lock, the turn's reads and the 48-hour window; the turn's writes and the
+# lock's release with the answer kept for retries and the in-flight entry settled (bench/README.md).
+REDIS_BUDGET = 2
 # SQL: the resident (with their open case) and conversation touched, the message, the intent reading, the reply.
 SQL_BUDGET = 5
 BACKGROUND = ("spool-drain",)  # loops that poll on their own clock, not part of a turn

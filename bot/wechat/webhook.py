@@ -123,17 +123,17 @@ async def _turn_once(request: web.Request, inbound: Inbound, encrypted: bool) ->
         return answer or SUCCESS, "retry"
 
     try:
-        reply, in_flight = await turn_with_deadline(services, inbound, claim.in_flight, tried)
+        reply, in_flight, handover = await turn_with_deadline(services, inbound, claim.in_flight, tried)
     except REDIS_DOWN:
         raise
     except Exception:
         log.exception("turn failed")
-        reply, in_flight = None, None
+        reply, in_flight, handover = None, None, None
     xml = _render(request, reply, inbound, encrypted) if reply is not None else SUCCESS
     try:
-        async with asyncio.timeout(PATIENCE):  # the answer kept for retries, the turn's entry settled
-            await services.dedup.finish(key, xml, in_flight)
-    except REDIS_DOWN:  # the turn is done and answered; a retry's shortcut is lost, a drainer may run it once more
+        async with asyncio.timeout(PATIENCE):  # the turn's writes and lock released, its answer kept, entry settled
+            await services.dedup.finish(key, xml, in_flight, before=handover.queue if handover else None)
+    except REDIS_DOWN:  # the lock lapses; a retry's shortcut is lost; a drainer runs the turn once more, whole
         log.warning("redis unavailable; answer not kept for retries")
     return xml, "reply" if reply else "success"
 
