@@ -58,7 +58,8 @@ class Detector:
         text = text or ""
         parts = sentences(fold(text))  # read once, by the rules and the model alike
         by_rules = self.rules.scan(text, context_level, parts)
-        learned, joined = self._learned(text, recent, parts)
+        learned, read = self._learned(text, recent, parts)
+        joined = read != text
         if not joined and context_level < RiskLevel.PASSIVE and too_short(text):
             # "好了", "走了", "🔪🩸": ask what is meant, don't alarm; but a lone emoji or two says too little
             # even to ask unless the model reads active danger in it (🔪🩸, not the sad or wry "🙂")
@@ -70,25 +71,29 @@ class Detector:
         level, ask = combine(int(by_rules.level), learned.level, learned.ask, learned.at_least[0],
                              self.model.calibration.ask, gate)
         if level > by_rules.level:
-            return Risk(RiskLevel(level), learned.evidence, self._reason(learned, joined), ask=ask)
+            evidence = self.model.evidence(read, learned)
+            return Risk(RiskLevel(level), evidence, self._reason(learned, joined, evidence), ask=ask)
         if level < by_rules.level:  # a rule reading the model finds ordinary: kept on record, not acted on
             return Risk(RiskLevel(level), by_rules.matched,
                         f"{by_rules.reason}; {MODEL_LABEL}为日常 P≥2={learned.at_least[0]:.2f}", ask=ask)
         if ask:
-            return Risk(RiskLevel(level), by_rules.matched or learned.evidence,
-                        by_rules.reason or self._reason(learned, joined), ask=True)
+            evidence = self.model.evidence(read, learned)
+            return Risk(RiskLevel(level), by_rules.matched or evidence,
+                        by_rules.reason or self._reason(learned, joined, evidence), ask=True)
         return by_rules
 
-    def _learned(self, text: str, recent: Sequence[str], parts: list[str]) -> tuple[ModelReading, bool]:
+    def _learned(self, text: str, recent: Sequence[str], parts: list[str]) -> tuple[ModelReading, str]:
         """The model's reading of the message, or of it read after the messages before it when that
-        says more than any of them said alone (a short reply must not re-raise what was already read)."""
+        says more than any of them said alone (a short reply must not re-raise what was already read),
+        with the text that reading read."""
         alone = self.model.read(text, parts)
         if not recent or len(text) > SHORT_FOLLOW_UP:
-            return alone, False
-        together = self.model.read("。".join([*recent, text]))
+            return alone, text
+        joined = "。".join([*recent, text])
+        together = self.model.read(joined)
         if together.level > max(self._alone(alone, text), *(self._alone(self.model.read(e), e) for e in recent)):
-            return together, True
-        return alone, False
+            return together, joined
+        return alone, text
 
     @staticmethod
     def _alone(reading: ModelReading, text: str) -> int:
@@ -96,9 +101,9 @@ class Detector:
         return 0 if too_short(text) else reading.level
 
     @staticmethod
-    def _reason(reading: ModelReading, joined: bool) -> str:
+    def _reason(reading: ModelReading, joined: bool, evidence: tuple[str, ...]) -> str:
         label = f"{MODEL_LABEL}（{CONVERSATION_LABEL}）" if joined else MODEL_LABEL
-        words = "、".join(reading.evidence)
+        words = "、".join(evidence)
         return f"{label} P≥2={reading.at_least[0]:.2f}" + (f": {words}" if words else "")
 
 

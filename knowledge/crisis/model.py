@@ -13,14 +13,12 @@ work is bounded by a character budget, so a huge message costs no more than a lo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from knowledge.ngram_model import ModelFileError, NgramModel, Row
+from knowledge.ngram_model import ModelFileError, NgramModel
 
 from .normalize import fold, sentences
 
@@ -74,12 +72,7 @@ class ModelReading:
     level: int
     ask: bool
     at_least: tuple[float, float, float]  # P(>=2), P(>=3), P(>=4) of the riskiest piece
-    explain: Callable[[], tuple[str, ...]] = field(default=tuple, repr=False, compare=False)
-
-    @cached_property
-    def evidence(self) -> tuple[str, ...]:
-        """The n-grams that weighed most, found only when asked for: most readings the rules explain."""
-        return self.explain()
+    riskiest: int = 0  # which piece (CrisisModel.spans) that was: its n-grams are the evidence
 
 
 class CrisisModel:
@@ -125,20 +118,18 @@ class CrisisModel:
         whole, spans = self.spans(text)
         return [whole[a:b] for a, b in spans]
 
-    def _piece_readings(self, text: str, parts: list[str] | None = None) -> tuple[str, list[tuple[int, int]], np.ndarray, Row | None]:
-        """P(level >= 2, 3, 4) of each piece, one row each, and the message's feature vector when it is
-        read as one piece (kept for its evidence). Several pieces are read in one pass over the message."""
+    def _piece_readings(self, text: str, parts: list[str] | None = None) -> np.ndarray:
+        """P(level >= 2, 3, 4) of each piece, one row each; several pieces are read in one pass."""
         whole, spans = self.spans(text, parts)
         if len(spans) == 1:
-            vector = self._model.vector(marked(whole))
-            p = self._model.proba_of(vector)
-            return whole, spans, np.array([[p[2:].sum(), p[3:].sum(), p[4]]]), vector
+            p = self._model.proba(marked(whole))
+            return np.array([[p[2:].sum(), p[3:].sum(), p[4]]])
         p = self._model.proba_of_spans(whole, spans, (START, END))
-        return whole, spans, np.column_stack([p[:, 2:].sum(1), p[:, 3:].sum(1), p[:, 4]]), None
+        return np.column_stack([p[:, 2:].sum(1), p[:, 3:].sum(1), p[:, 4]])
 
     def at_least(self, text: str) -> np.ndarray:
         """P(level >= 2, 3, 4) of the message, each the highest over its pieces."""
-        p = self._piece_readings(text)[2]
+        p = self._piece_readings(text)
         return p.max(axis=0) if len(p) else np.zeros(3)
 
     def read(self, text: str, parts: list[str] | None = None) -> ModelReading:
@@ -155,20 +146,23 @@ class CrisisModel:
         return found
 
     def _read(self, text: str, parts: list[str] | None = None) -> ModelReading:
-        whole, spans, p, vector = self._piece_readings(text, parts)
+        p = self._piece_readings(text, parts)
         if not len(p):
             return ModelReading(0, False, (0.0, 0.0, 0.0))
         best = p[0] if len(p) == 1 else p.max(axis=0)
         level, ask = self.calibration.read(best)
+        riskiest = max(range(len(p)), key=lambda i: (p[i, 0], p[i, 1]))
+        return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), riskiest)
 
-        def explain() -> tuple[str, ...]:  # named from the riskiest piece
-            if not (level or ask):
-                return ()
-            a, b = spans[max(range(len(p)), key=lambda i: (p[i, 0], p[i, 1]))]
-            found = vector if vector is not None else self._model.vector(marked(whole[a:b]))
-            return _words(self._model.strongest(found, [2, 3, 4], k=6))[:3]
-
-        return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), explain)
+    def evidence(self, text: str, reading: ModelReading) -> tuple[str, ...]:
+        """The n-grams of `text`'s riskiest piece that weighed most toward risk, for counsellors. Asked
+        for only where the model's reading is acted on: most readings the rules explain. Found from the
+        text again, so the readings kept for recent messages hold nothing of what they said."""
+        if not (reading.level or reading.ask):
+            return ()
+        whole, spans = self.spans(text)
+        a, b = spans[reading.riskiest]
+        return _words(self._model.strongest(self._model.vector(marked(whole[a:b])), [2, 3, 4], k=6))[:3]
 
 
 def _words(grams: list[str]) -> tuple[str, ...]:
