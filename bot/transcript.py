@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import utcnow
+from bot.inbound_statement import inbound_statement
 from bot.models import HAS_PLATFORM_MSG_ID, Conversation, Message, Resident
 from bot.values import Inbound, Reply
 
@@ -104,12 +105,16 @@ class Transcript:
         self._new_resident = _insert_resident(engine.dialect.name)
         self._facts: dict[str, ColumnElement] = {}
         self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
+        # PostgreSQL writes a known resident's plain message in one statement; SQLite has no data-modifying CTE
+        self._in_one = inbound_statement([]) if engine.dialect.name == "postgresql" else None
 
     def read_with_resident(self, name: str, column: ColumnElement) -> None:
         """Read `column` (a scalar subquery on `RESIDENT_ID`) with every message's resident row, into
         `ResidentRef.facts[name]`: a stage that would ask the database on every turn asks nothing more."""
         self._facts[name] = column
         self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
+        if self._in_one is not None:
+            self._in_one = inbound_statement(list(self._facts.values()))
 
     def _resident_update(self, **values):
         return (update(_residents).where(_residents.c.openid == bindparam("who")).values(**values)
@@ -118,42 +123,74 @@ class Transcript:
     async def record_inbound(self, inbound: Inbound, *, late: bool = False) -> ResidentRef:
         """Find or create the resident and their conversation, apply (un)subscribe, store the message.
 
-        Three Core statements in autocommit, no transaction: this runs on every message, and each
-        statement is safe to repeat, so a message whose write broke off half way is written whole when
-        it is retried or drained from the spool. A message written before is not written again: the
-        reference to its row comes back, at the cost of one read on that rare path only. `late` marks
-        a message written after a database outage: it keeps the time it arrived."""
+        In autocommit, no transaction: this runs on every message, and each statement is safe to
+        repeat, so a message whose write broke off half way is written whole when it is retried or
+        drained from the spool. A known resident's plain message is one statement on PostgreSQL
+        (`bot/inbound_statement.py`); first contact, (un)subscribe and SQLite go step by step, three
+        statements. A message written before is not written again: the reference to its row comes
+        back, at the cost of one read on that rare path only. `late` marks a message written after a
+        database outage: it keeps the time it arrived."""
         now = inbound.received_at if late else utcnow()
         changes = self._subscription_changes(inbound, now)
         async with self._autocommit.connect() as conn:
-            found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).first()
-            is_new = found is None
-            if is_new:
-                values = dict(openid=inbound.openid, subscribed=True, language="zh-Hans", area="", name="",
-                              scene="", created_at=now, subscribed_at=now) | changes
-                resident_id = (await conn.execute(self._new_resident, values)).scalar()
-                language, subscribed, conversation_id, last_at = "zh-Hans", values["subscribed"], None, None
-                if resident_id is None:  # a retry of their first message wrote them a moment ago
-                    found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).one()
-            facts = {}
-            if found is not None:
-                resident_id, language, subscribed, conversation_id, last_at, *read = found
-                facts = dict(zip(self._facts, read))
-            if conversation_id is None or now - last_at > CONVERSATION_GAP:
-                conversation_id = (await conn.execute(_NEW_CONVERSATION, dict(
-                    resident_id=resident_id, started_at=now, last_at=now, max_risk=0))).scalar_one()
-            elif last_at < now:
-                await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, "now": now})
-            kind, content = describe(inbound)
-            written = (await conn.execute(self._insert_inbound, dict(
-                conversation_id=conversation_id, resident_id=resident_id, direction="in", sender="resident",
-                kind=kind, content=content, platform_msg_id=inbound.msg_id, delivery="", error="",
-                author_id=None, created_at=now))).first()
-            if written is None:
-                conversation_id, is_new = (await conn.execute(_WRITTEN_BEFORE, dict(
-                    resident_id=resident_id, msg_id=inbound.msg_id))).one()
+            if self._in_one is not None and changes.keys() == {"last_inbound_at"}:
+                ref = await self._in_one_statement(conn, inbound, now)
+                if ref is not None:
+                    return ref
+                found = None  # not known yet: the CTE wrote nothing
+            else:
+                found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).first()
+            return await self._stepwise(conn, inbound, changes, now, found)
+
+    async def _in_one_statement(self, conn, inbound: Inbound, now: datetime) -> ResidentRef | None:
+        kind, content = describe(inbound)
+        row = (await conn.execute(self._in_one, dict(
+            who=inbound.openid, now=now, gap_start=now - CONVERSATION_GAP, kind=kind, content=content,
+            platform_msg_id=inbound.msg_id))).first()
+        if row is None:
+            return None
+        resident_id, language, subscribed, conversation_id, message_id, *read = row
+        is_new = False
+        if message_id is None:
+            conversation_id, is_new = await self._written_before(conn, resident_id, inbound.msg_id)
+        return ResidentRef(resident_id, inbound.openid, conversation_id, language, is_new, subscribed,
+                           dict(zip(self._facts, read)) if message_id is not None else {})
+
+    async def _stepwise(self, conn, inbound: Inbound, changes: dict, now: datetime, found) -> ResidentRef:
+        """The resident (`found`: their row updated and read back, None if not known), conversation
+        and message one statement each; the gap rule decided here as `inbound_statement` decides it."""
+        is_new = found is None
+        if is_new:
+            values = dict(openid=inbound.openid, subscribed=True, language="zh-Hans", area="", name="",
+                          scene="", created_at=now, subscribed_at=now) | changes
+            resident_id = (await conn.execute(self._new_resident, values)).scalar()
+            language, subscribed, conversation_id, last_at = "zh-Hans", values["subscribed"], None, None
+            if resident_id is None:  # a retry of their first message wrote them a moment ago
+                found = (await conn.execute(*self._update_resident(inbound.openid, changes, now))).one()
+        facts = {}
+        if found is not None:
+            resident_id, language, subscribed, conversation_id, last_at, *read = found
+            facts = dict(zip(self._facts, read))
+        if conversation_id is None or now - last_at > CONVERSATION_GAP:
+            conversation_id = (await conn.execute(_NEW_CONVERSATION, dict(
+                resident_id=resident_id, started_at=now, last_at=now, max_risk=0))).scalar_one()
+        elif last_at < now:
+            await conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, "now": now})
+        kind, content = describe(inbound)
+        written = (await conn.execute(self._insert_inbound, dict(
+            conversation_id=conversation_id, resident_id=resident_id, direction="in", sender="resident",
+            kind=kind, content=content, platform_msg_id=inbound.msg_id, delivery="", error="",
+            author_id=None, created_at=now))).first()
+        if written is None:
+            conversation_id, is_new = await self._written_before(conn, resident_id, inbound.msg_id)
         return ResidentRef(resident_id, inbound.openid, conversation_id, language, bool(is_new), subscribed,
                            facts if written is not None else {})
+
+    @staticmethod
+    async def _written_before(conn, resident_id: int, msg_id: str) -> tuple[int, bool]:
+        conversation_id, first = (await conn.execute(_WRITTEN_BEFORE, dict(resident_id=resident_id,
+                                                                            msg_id=msg_id))).one()
+        return conversation_id, bool(first)
 
     def _update_resident(self, openid: str, changes: dict, now: datetime) -> tuple:
         """The statement that applies `changes` and reads the resident back; prepared for a plain message."""
