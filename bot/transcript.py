@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -77,6 +77,8 @@ class ResidentRef:
     # What packages asked to read with the resident's row (`Transcript.read_with_resident`); a name
     # missing here was not read (a first contact, a reference made outside a turn).
     facts: dict = field(default_factory=dict, compare=False, hash=False)
+    # Rows a stage noted for this turn (`Transcript.note`), written with its reply in one statement.
+    noted: list[tuple[Table, dict]] = field(default_factory=list, compare=False, hash=False, repr=False)
 
 
 def describe(inbound: Inbound) -> tuple[str, str]:
@@ -105,15 +107,17 @@ class Transcript:
         self._new_resident = _insert_resident(engine.dialect.name)
         self._facts: dict[str, ColumnElement] = {}
         self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
-        # PostgreSQL writes a known resident's plain message in one statement; SQLite has no data-modifying CTE
-        self._in_one = inbound_statement([]) if engine.dialect.name == "postgresql" else None
+        # PostgreSQL writes in a CTE (a known resident's plain message, a reply with its noted rows: one
+        # statement each); SQLite has no data-modifying CTE and writes step by step
+        self._writes_in_cte = engine.dialect.name == "postgresql"
+        self._in_one = inbound_statement([]) if self._writes_in_cte else None
 
     def read_with_resident(self, name: str, column: ColumnElement) -> None:
         """Read `column` (a scalar subquery on `RESIDENT_ID`) with every message's resident row, into
         `ResidentRef.facts[name]`: a stage that would ask the database on every turn asks nothing more."""
         self._facts[name] = column
         self._seen_resident = self._resident_update(last_inbound_at=bindparam("now"))
-        if self._in_one is not None:
+        if self._writes_in_cte:
             self._in_one = inbound_statement(list(self._facts.values()))
 
     def _resident_update(self, **values):
@@ -133,7 +137,7 @@ class Transcript:
         now = inbound.received_at if late else utcnow()
         changes = self._subscription_changes(inbound, now)
         async with self._autocommit.connect() as conn:
-            if self._in_one is not None and changes.keys() == {"last_inbound_at"}:
+            if self._writes_in_cte and changes.keys() == {"last_inbound_at"}:
                 ref = await self._in_one_statement(conn, inbound, now)
                 if ref is not None:
                     return ref
@@ -209,13 +213,38 @@ class Transcript:
                 changes["scene"] = inbound.event_key[:64]
         return changes
 
+    @staticmethod
+    def note(ref: ResidentRef, table: Table, values: dict) -> None:
+        """Keep a row about this turn (an intent reading) to write with its reply: one round trip for
+        both, where writing it at once cost one more on every such turn. A worker that dies between
+        the passive answer and this write loses the row with the reply's (that window lost the reply
+        row before too; the message is always written first, and a reading can be read from it
+        again). One that dies before answering writes it once, when the turn runs again."""
+        ref.noted.append((table, values))
+
     async def record_outbound(self, ref: ResidentRef, replies: list[Reply], *, delivery: str,
                               sender: str = "bot", author_id: int | None = None, error: str = "") -> None:
-        if not replies:
-            return
+        """The replies, with the rows the turn noted: one statement on PostgreSQL (each noted row an
+        INSERT in a CTE), each autocommit statement atomic without a transaction."""
         now = utcnow()
-        async with self._autocommit.connect() as conn:  # one INSERT: atomic without a transaction
-            await conn.execute(_INSERT_MESSAGE, [dict(
-                conversation_id=ref.conversation_id, resident_id=ref.id, direction="out", sender=sender,
-                kind=reply.kind, content=reply.summary(), platform_msg_id="", delivery=delivery,
-                error=error[:255], author_id=author_id, created_at=now) for reply in replies])
+        rows = [dict(conversation_id=ref.conversation_id, resident_id=ref.id, direction="out", sender=sender,
+                     kind=reply.kind, content=reply.summary(), platform_msg_id="", delivery=delivery,
+                     error=error[:255], author_id=author_id, created_at=now) for reply in replies]
+        noted, ref.noted[:] = list(ref.noted), []
+        if not rows and not noted:
+            return
+        async with self._autocommit.connect() as conn:
+            if self._writes_in_cte and rows and noted:
+                statement = insert(_messages).values(rows)
+                for i, (table, values) in enumerate(noted):
+                    statement = statement.add_cte(insert(table).values(values).cte(f"noted_{i}"))
+                await conn.execute(statement)
+                return
+            for table, values in noted:
+                await conn.execute(insert(table), values)
+            if rows:
+                await conn.execute(_INSERT_MESSAGE, rows)
+
+    async def record_noted(self, ref: ResidentRef) -> None:
+        """The rows the turn noted, for a turn with no passive reply: before any customer-service send."""
+        await self.record_outbound(ref, [], delivery="")
