@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,6 +39,8 @@ _TOUCH_CONVERSATION = (update(_conversations).where(_conversations.c.id == bindp
                        .values(last_at=bindparam("now")))
 RESIDENT_ID = _UPDATED_RESIDENT_ID  # what a column read with the resident (`Transcript.read_with_resident`) refers to
 _INSERT_MESSAGE = insert(_messages)
+_REPLY_COLUMNS = ("conversation_id", "resident_id", "direction", "sender", "kind", "content", "platform_msg_id",
+                  "delivery", "error", "author_id", "created_at")
 # Where the same platform message was written before: its conversation, and whether it was the
 # resident's first (their row and the message were written with the same time).
 _WRITTEN_BEFORE = (select(_messages.c.conversation_id, _messages.c.created_at == _residents.c.created_at)
@@ -111,6 +113,7 @@ class Transcript:
         # statement each); SQLite has no data-modifying CTE and writes step by step
         self._writes_in_cte = engine.dialect.name == "postgresql"
         self._in_one = inbound_statement([]) if self._writes_in_cte else None
+        self._reply_with: dict[tuple, Insert] = {}  # by the noted rows' tables and columns
 
     def read_with_resident(self, name: str, column: ColumnElement) -> None:
         """Read `column` (a scalar subquery on `RESIDENT_ID`) with every message's resident row, into
@@ -234,16 +237,29 @@ class Transcript:
         if not rows and not noted:
             return
         async with self._autocommit.connect() as conn:
-            if self._writes_in_cte and rows and noted:
-                statement = insert(_messages).values(rows)
-                for i, (table, values) in enumerate(noted):
-                    statement = statement.add_cte(insert(table).values(values).cte(f"noted_{i}"))
-                await conn.execute(statement)
-                return
-            for table, values in noted:
-                await conn.execute(insert(table), values)
+            if self._writes_in_cte and rows and noted:  # the first reply carries the noted rows; a passive one is alone
+                first = rows.pop(0)
+                for i, (_, values) in enumerate(noted):
+                    first |= {f"noted_{i}_{name}": value for name, value in values.items()}
+                await conn.execute(self._with_noted(noted), first)
+            else:
+                for table, values in noted:
+                    await conn.execute(insert(table), values)
             if rows:
                 await conn.execute(_INSERT_MESSAGE, rows)
+
+    def _with_noted(self, noted: list[tuple[Table, dict]]):
+        """A reply's INSERT with each noted row's INSERT in a CTE, built once per shape of rows, so
+        it compiles once (a multi-row VALUES would compile on every turn)."""
+        shape = tuple((table, tuple(values)) for table, values in noted)
+        if shape not in self._reply_with:
+            statement = insert(_messages).values({name: bindparam(name) for name in _REPLY_COLUMNS})
+            for i, (table, names) in enumerate(shape):
+                statement = statement.add_cte(insert(table).values(
+                    {name: bindparam(f"noted_{i}_{name}", type_=table.c[name].type) for name in names}
+                ).cte(f"noted_{i}"))
+            self._reply_with[shape] = statement
+        return self._reply_with[shape]
 
     async def record_noted(self, ref: ResidentRef) -> None:
         """The rows the turn noted, for a turn with no passive reply: before any customer-service send."""
