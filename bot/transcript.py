@@ -150,6 +150,7 @@ class Transcript:
             return await self._stepwise(conn, inbound, changes, now, found)
 
     async def _in_one_statement(self, conn, inbound: Inbound, now: datetime) -> ResidentRef | None:
+        """The reference, or None for someone not known yet (then the statement wrote nothing)."""
         kind, content = describe(inbound)
         row = (await conn.execute(self._in_one, dict(
             who=inbound.openid, now=now, gap_start=now - CONVERSATION_GAP, kind=kind, content=content,
