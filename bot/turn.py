@@ -88,6 +88,8 @@ async def finish_spooled(services: Services, inbound: Inbound, replied: str) -> 
     async with services.locks.hold(inbound.openid):
         ref = await _record(services, inbound, late=True, already_replied=replied)
         replies = await _respond(services, inbound, ref)
+    if ref is not None:
+        await services.transcript.record_noted(ref)
     if ref is not None and replies:
         await services.messenger.send(ref, replies)
 
@@ -171,12 +173,14 @@ async def turn_with_deadline(services: Services, inbound: Inbound, in_flight: Ta
         if answer.done():  # the handler gave up waiting: everything goes through the API
             later, passive = replies, None
             await handover.send()
+            if ref is not None:  # what the turn noted is kept before its entry is settled
+                await services.transcript.record_noted(ref)
             if in_flight:
                 await _settle(services, in_flight)
         else:
             answer.set_result((passive, in_flight, handover))
-            if ref is not None and passive is not None:
-                await services.transcript.record_outbound(ref, [passive], delivery="passive")
+            if ref is not None:  # the passive reply, if any, with what the turn noted: one statement
+                await services.transcript.record_outbound(ref, [passive] if passive else [], delivery="passive")
         if later and ref is not None:
             await services.messenger.send(ref, later)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import insert
-
 from bot.db import utcnow
 from bot.stores.state import FlowState
 from bot.values import Reply
@@ -53,12 +51,12 @@ class Understanding:
             return self.unclear(ctx)
         reading = ctx.knowledge.intents.read(text)
         if reading.intent == "unclear" or (not reading.sure and reading.runner_up == "unclear"):
-            await keep(ctx, reading, "unclear")
+            keep(ctx, reading, "unclear")
             return self.unclear(ctx)
         if not reading.sure:
-            await keep(ctx, reading, "asked")
+            keep(ctx, reading, "asked")
             return await self.ask(ctx, reading, text)
-        await keep(ctx, reading, "acted")
+        keep(ctx, reading, "acted")
         return await self.act(ctx, reading.intent, reading.slots, text)
 
     async def interrupting(self, ctx: Ctx, text: str) -> list[Reply] | None:
@@ -68,7 +66,7 @@ class Understanding:
         reading = ctx.knowledge.intents.read(text)
         if reading.intent not in INTERRUPTING or not reading.sure:
             return None
-        await keep(ctx, reading, "acted")
+        keep(ctx, reading, "acted")
         return await self.act(ctx, reading.intent, reading.slots, text)
 
     def unclear(self, ctx: Ctx) -> list[Reply]:
@@ -146,11 +144,10 @@ class Understanding:
                      hours=hours_today(ctx, centre, utcnow()), address=centre.address)
 
 
-async def keep(ctx: Ctx, reading: Reading, action: str) -> None:
-    """The reading goes beside the message in the transcript: one statement, no transaction."""
+def keep(ctx: Ctx, reading: Reading, action: str) -> None:
+    """The reading goes beside the message in the transcript, written with the turn's reply."""
     ref, inbound = ctx.ref, ctx.turn.inbound
-    async with ctx.services.autocommit() as session:
-        await session.execute(insert(IntentRead).values(
-            resident_id=ref.id, conversation_id=ref.conversation_id, platform_msg_id=inbound.msg_id[:64],
-            intent=reading.intent, confidence=reading.confidence, runner_up=reading.runner_up, action=action,
-            created_at=utcnow()))
+    ctx.services.transcript.note(ref, IntentRead.__table__, dict(
+        resident_id=ref.id, conversation_id=ref.conversation_id, platform_msg_id=inbound.msg_id[:64],
+        intent=reading.intent, confidence=reading.confidence, runner_up=reading.runner_up, action=action,
+        created_at=utcnow()))

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import localtime
@@ -69,8 +69,10 @@ OPEN_CASE = "open_case"  # ResidentRef.facts: the id of the resident's open case
 
 
 def open_case_id():
-    """The open case's id, read with the resident's row as each message is written (bot.transcript)."""
-    return (select(Case.id).where(Case.resident_id == RESIDENT_ID, Case.status.in_(OPEN))
+    """The open case's id, read with the resident's row as each message is written (bot.transcript).
+
+    The statuses are bound one by one: an expanding IN would be rendered again on every message."""
+    return (select(Case.id).where(Case.resident_id == RESIDENT_ID, Case.status.in_([literal(s) for s in OPEN]))
             .order_by(Case.id.desc()).limit(1).scalar_subquery())
 
 

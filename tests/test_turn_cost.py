@@ -13,8 +13,11 @@ from sqlalchemy import event
 # Redis: the claim with the lock, the turn's reads and the 48-hour window; the turn's writes and the
 # lock's release with the answer kept for retries and the in-flight entry settled (bench/README.md).
 REDIS_BUDGET = 2
-# SQL: the resident (with their open case) and conversation touched, the message, the intent reading, the reply.
-SQL_BUDGET = 5
+# SQL on PostgreSQL: the message in one statement (the resident updated and read back with their open case,
+# the conversation touched, the message inserted: bot/inbound_statement.py), then the reply in one INSERT
+# with the intent reading's INSERT in a CTE. SQLite has no data-modifying CTE (and no network round trip):
+# the resident (with their open case) read back, the conversation touched, the message, the reading, the reply.
+SQL_BUDGET = {"postgresql": 2, "sqlite": 5}
 BACKGROUND = ("spool-drain",)  # loops that poll on their own clock, not part of a turn
 PLAIN = ["今天有点累", "下班了", "天气不错", "谢谢你"]
 
@@ -72,4 +75,5 @@ async def test_a_plain_turn_stays_within_its_round_trip_budget(platform, service
     redis, sql = round_trips["redis"] / len(PLAIN), round_trips["sql"] / len(PLAIN)
     print(f"plain turn: {redis:.1f} Redis, {sql:.1f} SQL round trips")
     assert redis <= REDIS_BUDGET, f"{redis:.1f} Redis round trips per plain turn, budget {REDIS_BUDGET}"
-    assert sql <= SQL_BUDGET, f"{sql:.1f} SQL round trips per plain turn, budget {SQL_BUDGET}"
+    budget = SQL_BUDGET[services.transcript._engine.dialect.name]
+    assert sql <= budget, f"{sql:.1f} SQL round trips per plain turn, budget {budget}"
