@@ -78,7 +78,11 @@ class NgramModel:
 
     def proba(self, text: str) -> np.ndarray:
         """Probability of each class, in the order of `classes`."""
-        return self._probabilities(self.scores(text))
+        return self.proba_of(self.vector(text))
+
+    def proba_of(self, row: Row) -> np.ndarray:
+        """`proba` of a text's `vector`, for a caller that may explain the same row with `strongest`."""
+        return self._probabilities(row.weights @ row.coefs + self.intercept)
 
     def proba_of_spans(self, text: str, spans: list[tuple[int, int]], edges: tuple[str, str] = ("", "")) -> np.ndarray:
         """`proba(before + text[a:b] + after)` for each span (a, b), one row each, with `edges` = (before, after).

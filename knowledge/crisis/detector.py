@@ -71,13 +71,13 @@ class Detector:
         level, ask = combine(int(by_rules.level), learned.level, learned.ask, learned.at_least[0],
                              self.model.calibration.ask, gate)
         if level > by_rules.level:
-            evidence = self.model.evidence(read, learned)
+            evidence = self.model.evidence(read, learned, None if joined else parts)
             return Risk(RiskLevel(level), evidence, self._reason(learned, joined, evidence), ask=ask)
         if level < by_rules.level:  # a rule reading the model finds ordinary: kept on record, not acted on
             return Risk(RiskLevel(level), by_rules.matched,
                         f"{by_rules.reason}; {MODEL_LABEL}为日常 P≥2={learned.at_least[0]:.2f}", ask=ask)
         if ask:
-            evidence = self.model.evidence(read, learned)
+            evidence = self.model.evidence(read, learned, None if joined else parts)
             return Risk(RiskLevel(level), by_rules.matched or evidence,
                         by_rules.reason or self._reason(learned, joined, evidence), ask=True)
         return by_rules

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.ngram_model import ModelFileError, NgramModel
+from knowledge.ngram_model import ModelFileError, NgramModel, Row
 
 from .normalize import fold, sentences
 
@@ -83,6 +83,8 @@ class CrisisModel:
         self.calibration = calibration
         model.names, model.proba("")  # built now, at start, not on the first message that needs them
         self._recent: dict[int, ModelReading] = {}
+        # The feature row of the message last read whole (by its hash), for its evidence asked right after.
+        self._latest: tuple[int, Row] | None = None
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> "CrisisModel":
@@ -122,7 +124,9 @@ class CrisisModel:
         """P(level >= 2, 3, 4) of each piece, one row each; several pieces are read in one pass."""
         whole, spans = self.spans(text, parts)
         if len(spans) == 1:
-            p = self._model.proba(marked(whole))
+            row = self._model.vector(marked(whole))
+            self._latest = (hash(text), row)
+            p = self._model.proba_of(row)
             return np.array([[p[2:].sum(), p[3:].sum(), p[4]]])
         p = self._model.proba_of_spans(whole, spans, (START, END))
         return np.column_stack([p[:, 2:].sum(1), p[:, 3:].sum(1), p[:, 4]])
@@ -154,15 +158,20 @@ class CrisisModel:
         riskiest = max(range(len(p)), key=lambda i: (p[i, 0], p[i, 1]))
         return ModelReading(level, ask, (float(best[0]), float(best[1]), float(best[2])), riskiest)
 
-    def evidence(self, text: str, reading: ModelReading) -> tuple[str, ...]:
+    def evidence(self, text: str, reading: ModelReading, parts: list[str] | None = None) -> tuple[str, ...]:
         """The n-grams of `text`'s riskiest piece that weighed most toward risk, for counsellors. Asked
         for only where the model's reading is acted on: most readings the rules explain. Found from the
-        text again, so the readings kept for recent messages hold nothing of what they said."""
+        text again, so the readings kept for recent messages hold nothing of what they said; a message
+        just read whole lends its feature row (`parts`: its sentences, when the caller has them)."""
         if not (reading.level or reading.ask):
             return ()
-        whole, spans = self.spans(text)
-        a, b = spans[reading.riskiest]
-        return _words(self._model.strongest(self._model.vector(marked(whole[a:b])), [2, 3, 4], k=6))[:3]
+        if self._latest is not None and self._latest[0] == hash(text):
+            row = self._latest[1]
+        else:
+            whole, spans = self.spans(text, parts)
+            a, b = spans[reading.riskiest]
+            row = self._model.vector(marked(whole[a:b]))
+        return _words(self._model.strongest(row, [2, 3, 4], k=6))[:3]
 
 
 def _words(grams: list[str]) -> tuple[str, ...]:
