@@ -73,7 +73,9 @@ class NgramModel:
         return np.ascontiguousarray(self.coef.T)
 
     def scores(self, text: str) -> np.ndarray:
-        row = self.vector(text)
+        return self._scores_of(self.vector(text))
+
+    def _scores_of(self, row: Row) -> np.ndarray:
         return row.weights @ row.coefs + self.intercept
 
     def proba(self, text: str) -> np.ndarray:
@@ -82,7 +84,7 @@ class NgramModel:
 
     def proba_of(self, row: Row) -> np.ndarray:
         """`proba` of a text's `vector`, for a caller that may explain the same row with `strongest`."""
-        return self._probabilities(row.weights @ row.coefs + self.intercept)
+        return self._probabilities(self._scores_of(row))
 
     def proba_of_spans(self, text: str, spans: list[tuple[int, int]], edges: tuple[str, str] = ("", "")) -> np.ndarray:
         """`proba(before + text[a:b] + after)` for each span (a, b), one row each, with `edges` = (before, after).
@@ -111,8 +113,8 @@ class NgramModel:
         weights /= np.where(norms > 0, norms, 1.0)[piece]
         z = np.tile(self.intercept, (len(spans), 1))
         if len(rows):
-            first = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]])
-            z[piece[first]] += np.add.reduceat(weights[:, None] * coefs, first, axis=0)
+            bounds = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]])  # where each piece's features start
+            z[piece[bounds]] += np.add.reduceat(weights[:, None] * coefs, bounds, axis=0)
         return self._probabilities(z)
 
     def _inner_end(self, a: int, b: int, edges: tuple[str, str]) -> int:
@@ -132,20 +134,15 @@ class NgramModel:
         n-grams of `text`, so each piece looks up its own."""
         before, after = edges
         low, high = self.ngram_range
-        get, lead, reach = self.vocabulary.get, len(before), high - 1
+        get, lead = self.vocabulary.get, len(before)
         found, owners = [], []
         for j, ((a, b), (_, size)) in enumerate(zip(spans, inner)):
-            if size >= reach and size == b - a:  # uncut, and no n-gram touches both edges: read the ends only
-                head, tail = before + text[a:a + reach], text[b - reach:b] + after
-                grams = [head[i:i + k] for k in range(low, high + 1) for i in range(lead)]
-                grams += [tail[i:i + k] for k in range(low, high + 1) for i in range(max(0, reach - k + 1), len(tail) - k + 1)]
-            else:
-                piece = (before + text[a:b] + after)[:self.max_chars]
-                grams = []
-                for k in range(low, high + 1):
-                    starts = max(0, len(piece) - k + 1)
-                    grams += [piece[i:i + k] for i in (*range(min(lead, starts)),
-                                                       *range(max(lead + size - k + 1, min(lead, starts)), starts))]
+            piece = (before + text[a:b] + after)[:self.max_chars]
+            grams = []
+            for k in range(low, high + 1):  # those starting in the leading edge, then those reaching past the text
+                starts = max(0, len(piece) - k + 1)
+                grams += [piece[i:i + k] for i in (*range(min(lead, starts)),
+                                                   *range(max(lead + size - k + 1, min(lead, starts)), starts))]
             found += map(get, grams, repeat(-1))
             owners += [j] * len(grams)
         return [np.array(owners, dtype=np.int64)], [np.array(found, dtype=np.int64)]
